@@ -1,0 +1,190 @@
+"""The `/api/v1` blueprint (docs/API.md). Views validate input and call the engine; no SQL here."""
+
+from __future__ import annotations
+
+import base64
+import binascii
+
+from flask import Blueprint, jsonify, request
+
+from daemon import __version__
+from daemon.alerting import alert_view, photo_thumb
+from daemon.imageio import ImageError
+from daemon.matcher import analyse
+from daemon.pages import PageError, RefusedImagesError, ingest_page, refused_address
+from daemon.pipeline import Pipeline
+from daemon.scheduler import Monitor
+from daemon.security import ApiError
+from daemon.store import ALERT_ACTIONS
+from daemon.verdicts import check_image, image_verdicts
+from scraper.fetch import FetchError
+
+MAX_VERDICT_URLS = 500
+
+
+def _body() -> dict:
+    data = request.get_json(silent=True)
+    if not isinstance(data, dict):
+        raise ApiError(400, "bad_json", "the body must be a JSON object; check the request")
+    return data
+
+
+def _field(data: dict, name: str, kind: type, required: bool = True):
+    value = data.get(name)
+    if value is None and not required:
+        return None
+    if not isinstance(value, kind):
+        raise ApiError(400, "bad_field", (
+            f"field {name!r} is {'missing' if value is None else 'of the wrong type'}; "
+            f"send it as a JSON {kind.__name__}"))
+    return value
+
+
+def create_api(pipeline: Pipeline, monitor: Monitor) -> Blueprint:
+    """The API blueprint bound to one engine (pipeline: store, settings, fetcher, matcher)."""
+    api = Blueprint("api", __name__, url_prefix="/api/v1")
+    store, settings = pipeline.store, pipeline.settings
+
+    @api.get("/ping")
+    def ping():
+        return {"app": "picguard", "api": 1}
+
+    @api.post("/pages")
+    def push_page():
+        data = _body()
+        url, html = _field(data, "url", str), _field(data, "html", str)
+        mtop = _field(data, "mtop", dict, required=False)
+        try:
+            answer = ingest_page(store, settings, url, html, mtop=mtop, source="extension")
+        except RefusedImagesError as exc:
+            raise ApiError(422, "refused_address", str(exc)) from exc
+        except PageError as exc:
+            raise ApiError(400, "bad_page", str(exc)) from exc
+        if answer["images"]["new"]:
+            monitor.wake("fetch")
+        return answer
+
+    def _view(row: dict, thumbs: bool) -> dict:
+        if not thumbs:
+            return alert_view(row)
+        image = store.get_image(row["image_id"])
+        return alert_view(row, own_thumb=photo_thumb(row["path"]),
+                          other_thumb=image["thumb"] if image else None)
+
+    @api.get("/alerts")
+    def list_alerts():
+        state = request.args.get("state", "new")
+        if state not in {"new", "confirmed", "dismissed", "all"}:
+            raise ApiError(400, "bad_state", "state must be new, confirmed, dismissed or all")
+        try:
+            since = int(request.args.get("since", 0))
+            limit = min(max(int(request.args.get("limit", 50)), 1), 500)
+        except ValueError as exc:
+            raise ApiError(400, "bad_number", "since and limit must be whole numbers") from exc
+        thumbs = request.args.get("thumbs", "1") != "0"
+        rows = store.list_alerts(state=state, since=since, limit=limit)
+        return {"alerts": [_view(r, thumbs) for r in rows], "counts": store.alert_counts()}
+
+    @api.get("/alerts/<int:alert_id>")
+    def get_alert(alert_id: int):
+        row = store.get_alert(alert_id)
+        if row is None:
+            raise ApiError(404, "no_alert", f"there is no alert {alert_id}; list them first")
+        return _view(row, thumbs=True)
+
+    @api.get("/alerts/<int:alert_id>/evidence")
+    def alert_evidence(alert_id: int):
+        """The evidence pack ZIP (issue 7); 409 when originals carry GPS and include_gps!=1."""
+        import tempfile
+
+        from flask import send_file
+
+        from daemon.evidence import EvidenceError, build_pack
+
+        lang = request.args.get("lang", "zh")
+        if lang not in ("zh", "en"):
+            raise ApiError(400, "bad_lang", "lang must be zh or en")
+        out = tempfile.SpooledTemporaryFile(max_size=32 * 1024 * 1024)  # noqa: SIM115
+        try:
+            build_pack(store, settings, alert_id, out, lang=lang,
+                       include_gps=request.args.get("include_gps") == "1")
+        except EvidenceError as exc:
+            out.close()
+            raise ApiError(exc.status, exc.code, exc.message) from exc
+        out.seek(0)
+        return send_file(out, mimetype="application/zip", as_attachment=True,
+                         download_name=f"picguard-evidence-{alert_id}.zip")
+
+    @api.post("/alerts/<int:alert_id>")
+    def set_alert(alert_id: int):
+        action = _field(_body(), "action", str)
+        if action not in ALERT_ACTIONS:
+            raise ApiError(400, "bad_action", "action must be confirm, dismiss or not_mine")
+        if not store.set_alert_state(alert_id, action):
+            raise ApiError(404, "no_alert", f"there is no alert {alert_id}; list them first")
+        return _view(store.get_alert(alert_id), thumbs=False)
+
+    @api.get("/watch")
+    def list_watches():
+        return {"watches": store.list_watches()}
+
+    @api.post("/watch")
+    def add_watch():
+        url = _field(_body(), "url", str)
+        if not url.startswith(("https://", "http://")) or len(url) > 2048:
+            raise ApiError(400, "bad_url", "url must be the http(s) address of a listing or store")
+        if refused_address(url) and not settings.allow_private_hosts:
+            raise ApiError(422, "refused_address", (
+                "that URL points at a private or local network address, which PicGuard never "
+                "visits; give the marketplace address of the listing"))
+        listing = store.listing_by_url(url)
+        watch_id = store.add_watch(url, listing["id"] if listing else None)
+        return {"watch_id": watch_id, "url": url}
+
+    @api.delete("/watch/<int:watch_id>")
+    def remove_watch(watch_id: int):
+        if not store.remove_watch(watch_id):
+            raise ApiError(404, "no_watch", f"there is no watch {watch_id}")
+        return {"removed": watch_id}
+
+    @api.post("/images/verdicts")
+    def verdicts():
+        data = _body()
+        page_url = _field(data, "page_url", str)
+        urls = _field(data, "urls", list)
+        if len(urls) > MAX_VERDICT_URLS:
+            raise ApiError(413, "too_many_urls",
+                           f"at most {MAX_VERDICT_URLS} image URLs per request; send fewer")
+        return {"verdicts": image_verdicts(store, settings, page_url, urls)}
+
+    @api.post("/check")
+    def check():
+        data = _body()
+        if isinstance(data.get("image"), str):
+            try:
+                content = base64.b64decode(data["image"], validate=True)
+            except (binascii.Error, ValueError) as exc:
+                raise ApiError(400, "bad_image", "image must be base64-encoded bytes") from exc
+        elif isinstance(data.get("url"), str):
+            try:
+                content = pipeline.fetcher.fetch_image(data["url"]).content
+            except FetchError as exc:
+                raise ApiError(422, exc.code, f"could not fetch the image: {exc.reason}") from exc
+        else:
+            raise ApiError(400, "bad_field", "send 'image' (base64 bytes) or 'url'")
+        try:
+            analysis = analyse(content)
+        except ImageError as exc:
+            raise ApiError(422, "bad_image", str(exc)) from exc
+        return check_image(store, settings, analysis)
+
+    @api.get("/status")
+    def status():
+        return {"version": __version__, **store.status(),
+                "scheduler": dict(monitor.state)}
+
+    @api.errorhandler(ApiError)
+    def _api_error(exc: ApiError):
+        return jsonify(error=exc.message, code=exc.code), exc.status
+
+    return api

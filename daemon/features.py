@@ -1,0 +1,193 @@
+"""Local features (ORB keypoints + binary descriptors) of one image, stored compactly.
+
+Global hashes lose crops, collages, tilts and screenshots; local features matched
+with geometric verification find them (daemon.matcher). A small colour thumbnail
+rides along so a verified match can also be checked for colour (variants).
+"""
+
+from __future__ import annotations
+
+import struct
+from dataclasses import dataclass
+
+import cv2
+import faiss
+import numpy as np
+from PIL import Image
+
+from daemon.imageio import Source, load_image, trim_margins
+
+# faiss searches here are small (hundreds of descriptors): OpenMP threads only add
+# contention (measured 215 ms vs 9 ms a search on 2 cores). The daemon parallelises
+# across images instead.
+faiss.omp_set_num_threads(1)
+
+FEATURES_VERSION = 1
+# Images are brought to this longest side (up or down) before detection, so the
+# same photo gives the same keypoints at every size it is published at.
+FEATURE_SIDE = 640
+N_FEATURES = 1000
+# Detect DETECT_FACTOR x more corners than kept, then keep N_FEATURES spread over a
+# GRID_CELLS x GRID_CELLS grid.
+DETECT_FACTOR = 3
+GRID_CELLS = 8
+# Lowe's ratio test and RANSAC reprojection tolerance (pixels of the feature frame).
+RATIO = 0.75
+RANSAC_REPROJ = 8.0
+MIN_RANSAC_MATCHES = 6
+# Colour thumbnail (THUMB x THUMB, RGB) for the appearance check after matching.
+THUMB = 32
+# Keypoint coordinates are stored as uint16 in 1/COORD_SCALE pixel units.
+COORD_SCALE = 16
+
+_HEAD = struct.Struct("<BHHI")
+
+# cv2 objects are not thread-safe: one ORB detector per call (creating one costs ~20 us).
+
+
+def _orb(n: int) -> cv2.ORB:
+    return cv2.ORB_create(nfeatures=n, scaleFactor=1.2, nlevels=8, edgeThreshold=19,
+                          patchSize=19, fastThreshold=8)
+
+
+def _spread(kps: tuple[cv2.KeyPoint, ...], w: int, h: int, n: int) -> list[cv2.KeyPoint]:
+    """Keep n keypoints spread over an 8x8 grid, strongest first in each cell, round robin.
+
+    Without this, text (watermarks, banners, page chrome) takes most of the strongest
+    corners and the photo underneath keeps too few to be recognised: measured on 40
+    clothing photos, watermark recall at 20 inliers went from 75% to 100%.
+    """
+    if len(kps) <= n:
+        return list(kps)
+    resp = np.array([k.response for k in kps], dtype=np.float32)
+    pts = np.array([k.pt for k in kps], dtype=np.float32)
+    cell = (np.minimum(pts[:, 1] * GRID_CELLS // h, GRID_CELLS - 1) * GRID_CELLS
+            + np.minimum(pts[:, 0] * GRID_CELLS // w, GRID_CELLS - 1)).astype(np.int64)
+    order = np.lexsort((-resp, cell))  # by cell, strongest first
+    sorted_cells = cell[order]
+    first = np.searchsorted(sorted_cells, sorted_cells, side="left")
+    rank = np.arange(len(order)) - first  # rank of each keypoint inside its cell
+    pick = order[np.lexsort((-resp[order], rank))][:n]
+    return [kps[i] for i in pick]
+
+
+@dataclass(frozen=True, slots=True)
+class Features:
+    """Keypoints (n, 2) float32 in pixels of a width x height frame; descriptors (n, 32) uint8."""
+
+    width: int
+    height: int
+    points: np.ndarray
+    descriptors: np.ndarray
+    thumb: np.ndarray  # (THUMB, THUMB, 3) uint8, the whole frame squashed
+
+    def __len__(self) -> int:
+        return len(self.descriptors)
+
+    def to_bytes(self) -> bytes:
+        """One blob: header, uint16 coords, descriptors, thumbnail (~36 bytes a keypoint + 3 KB)."""
+        pts = np.clip(np.round(self.points * COORD_SCALE), 0, 65535).astype("<u2")
+        return b"".join((
+            _HEAD.pack(FEATURES_VERSION, self.width, self.height, len(self)),
+            pts.tobytes(), np.ascontiguousarray(self.descriptors, dtype=np.uint8).tobytes(),
+            np.ascontiguousarray(self.thumb, dtype=np.uint8).tobytes(),
+        ))
+
+    @classmethod
+    def from_bytes(cls, blob: bytes) -> Features:
+        """Inverse of to_bytes; ValueError for a blob of another version or a damaged one."""
+        if len(blob) < _HEAD.size:
+            raise ValueError("features blob too short; recompute it")
+        v, w, h, n = _HEAD.unpack_from(blob)
+        if v != FEATURES_VERSION:
+            raise ValueError(f"features version {v}, expected {FEATURES_VERSION}; recompute them")
+        tsz = THUMB * THUMB * 3
+        if len(blob) != _HEAD.size + n * 36 + tsz:
+            raise ValueError("features blob has the wrong size; recompute it")
+        o = _HEAD.size
+        pts = np.frombuffer(blob, "<u2", 2 * n, o).reshape(n, 2).astype(np.float32) / COORD_SCALE
+        o += 4 * n
+        desc = np.frombuffer(blob, np.uint8, 32 * n, o).reshape(n, 32).copy()
+        thumb = np.frombuffer(blob, np.uint8, tsz, o + 32 * n).reshape(THUMB, THUMB, 3).copy()
+        return cls(w, h, pts, desc, thumb)
+
+    def mirrored_thumb(self) -> np.ndarray:
+        return self.thumb[:, ::-1]
+
+
+def feature_frame(im: Image.Image, side: int = FEATURE_SIDE) -> Image.Image:
+    """The trimmed image scaled so its longest side is `side` (the frame features live in)."""
+    im = trim_margins(im)
+    scale = side / max(im.size)
+    size = (max(1, round(im.width * scale)), max(1, round(im.height * scale)))
+    if size != im.size:
+        im = im.resize(size, Image.Resampling.BILINEAR if scale < 1 else Image.Resampling.BICUBIC)
+    return im
+
+
+def features_of_frame(frame: Image.Image, n: int = N_FEATURES) -> Features:
+    """ORB features of an image already brought to its feature frame."""
+    rgb = np.asarray(frame)
+    grey = cv2.cvtColor(rgb, cv2.COLOR_RGB2GRAY)
+    orb = _orb(n * DETECT_FACTOR)
+    kps = _spread(orb.detect(grey, None), frame.width, frame.height, n)
+    kps, desc = orb.compute(grey, kps) if kps else ((), None)
+    if desc is None or not kps:
+        pts = np.zeros((0, 2), np.float32)
+        desc = np.zeros((0, 32), np.uint8)
+    else:
+        pts = np.array([k.pt for k in kps], dtype=np.float32)
+    thumb = cv2.resize(rgb, (THUMB, THUMB), interpolation=cv2.INTER_AREA)
+    return Features(frame.width, frame.height, pts, desc, thumb)
+
+
+def mirror_frame(frame: Image.Image) -> Image.Image:
+    return frame.transpose(Image.Transpose.FLIP_LEFT_RIGHT)
+
+
+def extract_features(src: Source | Image.Image, n: int = N_FEATURES) -> Features:
+    """Local features of an image file, bytes or PIL image; ImageError if unreadable."""
+    im = src if isinstance(src, Image.Image) else load_image(src, max_side=FEATURE_SIDE)
+    return features_of_frame(feature_frame(im), n)
+
+
+@dataclass(frozen=True, slots=True)
+class GeoMatch:
+    """Result of matching two feature sets: RANSAC inliers and the a->b similarity transform."""
+
+    inliers: int
+    matches: int  # matches that passed the ratio test
+    transform: np.ndarray | None  # 2x3, a-frame pixels -> b-frame pixels
+    points_a: np.ndarray  # (inliers, 2) inlier coordinates in a's frame
+    points_b: np.ndarray
+
+
+NO_MATCH = GeoMatch(0, 0, None, np.zeros((0, 2), np.float32), np.zeros((0, 2), np.float32))
+
+
+def match_features(fa: Features, fb: Features, ratio: float = RATIO,
+                   reproj: float = RANSAC_REPROJ) -> GeoMatch:
+    """Nearest neighbours a->b (faiss, exact Hamming), Lowe's ratio test, then RANSAC.
+
+    The transform is a 4-degree similarity (estimateAffinePartial2D): copies are
+    scaled, shifted, slightly rotated; a looser model lets unrelated photos collect
+    chance inliers. Slight perspective tilts still keep most points within `reproj`.
+    """
+    if len(fa) < 2 or len(fb) < 2:
+        return NO_MATCH
+    index = faiss.IndexBinaryFlat(256)
+    index.add(fb.descriptors)
+    dist, nn = index.search(fa.descriptors, 2)
+    ok = dist[:, 0] < ratio * dist[:, 1]
+    good = int(ok.sum())
+    if good < MIN_RANSAC_MATCHES:
+        return GeoMatch(0, good, None, NO_MATCH.points_a, NO_MATCH.points_b)
+    src = fa.points[ok]
+    dst = fb.points[nn[ok, 0]]
+    m, mask = cv2.estimateAffinePartial2D(src, dst, method=cv2.RANSAC,
+                                          ransacReprojThreshold=reproj, maxIters=2000,
+                                          confidence=0.995, refineIters=10)
+    if m is None or mask is None:
+        return GeoMatch(0, good, None, NO_MATCH.points_a, NO_MATCH.points_b)
+    inl = mask.ravel().astype(bool)
+    return GeoMatch(int(inl.sum()), good, m, src[inl], dst[inl])

@@ -1,0 +1,224 @@
+"""The monitoring work: fetch queued images, fingerprint, match both ways, re-visit, notify.
+
+Every step reads its work from SQLite and writes its result back in a transaction, so a
+crash or restart only repeats the one item that was in flight. The scheduler calls these
+jobs on intervals; `picguard scan --once` calls `run_once` in the foreground.
+"""
+
+from __future__ import annotations
+
+import logging
+import random
+import threading
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+
+from daemon import notify
+from daemon.alerting import raise_alert
+from daemon.config import Settings
+from daemon.imageio import ImageError, make_thumbnail
+from daemon.ledger import note_first_seen
+from daemon.matcher import MATCHER_VERSION, Analysis, CatalogMatcher, analyse, match_against
+from daemon.pages import PageError, ingest_page
+from daemon.store import Store
+from daemon.timeutil import in_seconds
+from scraper.fetch import Fetcher, FetchError
+
+log = logging.getLogger(__name__)
+
+# Failures that will not change by trying again: give up at once, with the reason kept.
+PERMANENT_FETCH_ERRORS = {"blocked_address", "bad_scheme", "bad_content_type", "too_large",
+                          "too_many_redirects", "bad_url"}
+Progress = Callable[[str, int, int], None]
+
+
+def backoff_seconds(attempts: int, base: float = 60, cap: float = 6 * 3600) -> float:
+    """Exponential backoff with jitter, so retries of many images spread out."""
+    delay = min(cap, base * 2 ** max(0, attempts - 1))
+    return delay * random.uniform(0.8, 1.2)
+
+
+class Pipeline:
+    """The jobs, sharing one store, fetcher and in-memory catalog matcher."""
+
+    def __init__(self, settings: Settings, store: Store, fetcher: Fetcher | None = None,
+                 matcher: CatalogMatcher | None = None):
+        self.settings = settings
+        self.store = store
+        self.fetcher = fetcher or Fetcher(
+            allow_private=settings.allow_private_hosts, max_bytes=settings.max_image_bytes,
+            per_host_interval=settings.per_host_interval_ms / 1000,
+            max_parallel=max(1, settings.fetch_workers))
+        self.matcher = matcher or CatalogMatcher()
+        self._loaded_photo_id = 0
+        self._load_lock = threading.Lock()
+
+    # ---- the catalog in memory ----------------------------------------------------------
+
+    def refresh_catalog(self) -> int:
+        """Load catalog photos registered since the last call (the CLI may add them anytime)."""
+        with self._load_lock:
+            added = 0
+            for row in self.store.photo_fingerprints(since_id=self._loaded_photo_id):
+                if row["version"] == MATCHER_VERSION:
+                    self.matcher.add_stored(row["photo_id"], row["data"], row["features"])
+                    added += 1
+                self._loaded_photo_id = row["photo_id"]
+            return added
+
+    # ---- fetch + fingerprint + match ----------------------------------------------------
+
+    def fetch_due(self, limit: int = 64, progress: Progress | None = None) -> dict:
+        """Fetch, fingerprint and match due queued images in a bounded thread pool."""
+        self.refresh_catalog()
+        rows = self.store.claim_due_images(limit)
+        counts = {"fetched": 0, "retry": 0, "failed": 0, "alerts": 0}
+        if not rows:
+            return counts
+        with ThreadPoolExecutor(max_workers=max(1, self.settings.fetch_workers),
+                                thread_name_prefix="picguard-fetch") as pool:
+            for done, outcome in enumerate(pool.map(self._fetch_one, rows), start=1):
+                counts[outcome[0]] += 1
+                counts["alerts"] += outcome[1]
+                if progress:
+                    progress("fetch", done, len(rows))
+        return counts
+
+    def _fetch_one(self, row: dict) -> tuple[str, int]:
+        try:
+            result = self.fetcher.fetch_image(row["url"], etag=row["etag"],
+                                              last_modified=row["last_modified"])
+            if result.not_modified:
+                self.store.image_not_modified(row["id"])
+                return "fetched", 0
+            analysis = analyse(result.content)
+            thumb = make_thumbnail(result.content)
+        except FetchError as exc:
+            return self._failed(row, exc.code, exc.reason), 0
+        except ImageError as exc:
+            return self._failed(row, "bad_image", str(exc), permanent=True), 0
+        except Exception as exc:  # noqa: BLE001 - one bad image must never stop the queue
+            log.exception("unexpected failure on image %s", row["url"])
+            return self._failed(row, "internal", f"unexpected error: {exc}"), 0
+        meta = {"sha256": analysis.sha256, "content_type": result.content_type,
+                "size_bytes": len(result.content), "width": analysis.width,
+                "height": analysis.height, "etag": result.etag,
+                "last_modified": result.last_modified, "http_date": result.date}
+        self.store.image_fetched(row["id"], meta, analysis.fingerprint.to_bytes(),
+                                 MATCHER_VERSION, thumb)
+        note_first_seen(self.store, row["id"])  # provenance ledger, first fetch only
+        alerts = self._match_image(row["id"], analysis)
+        if alerts:  # capture at first sight: the bytes as served are the evidence
+            self.store.save_capture(row["id"], result.url, result.content, meta)
+        return "fetched", alerts
+
+    def _failed(self, row: dict, code: str, reason: str, permanent: bool = False) -> str:
+        attempts = row["attempts"] + 1
+        give_up = (permanent or code in PERMANENT_FETCH_ERRORS
+                   or attempts >= self.settings.max_fetch_attempts)
+        retry_at = None if give_up else in_seconds(backoff_seconds(attempts))
+        if give_up and not permanent and code not in PERMANENT_FETCH_ERRORS:
+            reason = f"{reason} (gave up after {attempts} attempts)"
+        self.store.image_failed(row["id"], code, reason, retry_at)
+        return "failed" if give_up else "retry"
+
+    def _match_image(self, image_id: int, analysis: Analysis) -> int:
+        """Match one competitor image against the catalog; returns how many alerts it raised."""
+        image = self.store.get_image(image_id)
+        hits = []
+        exact = self.store.photo_by_sha(analysis.sha256) if analysis.sha256 else None
+        if exact:
+            hits.append((exact["id"], "copy", 1.0, {"layer": "sha256"}))
+        for photo_id, result in self.matcher.query(analysis):
+            if not exact or photo_id != exact["id"]:
+                hits.append((photo_id, result.kind, result.score, result.details))
+        alerts = 0
+        for photo_id, kind, score, details in hits:
+            photo = self.store.get_photo(photo_id)
+            if photo and kind and raise_alert(self.store, self.settings, photo=photo,
+                                              image=image, kind=kind, score=score,
+                                              details=details):
+                alerts += 1
+        self.store.set_image_matched(image_id, MATCHER_VERSION)
+        return alerts
+
+    def match_pending(self, limit: int = 200, progress: Progress | None = None) -> dict:
+        """Re-match fetched images whose last match used an older matcher (from thumbnails)."""
+        self.refresh_catalog()
+        rows = self.store.images_to_match(MATCHER_VERSION, limit)
+        alerts = 0
+        for done, row in enumerate(rows, start=1):
+            try:
+                analysis = Analysis.from_thumbnail(row["thumb"], row["data"], row["sha256"])
+            except (ImageError, ValueError) as exc:
+                self.store.image_failed(row["id"], "bad_image", f"stored thumbnail: {exc}", None)
+                continue
+            alerts += self._match_image(row["id"], analysis)
+            if progress:
+                progress("match", done, len(rows))
+        return {"matched": len(rows), "alerts": alerts}
+
+    def reverse_match(self, limit: int = 50, progress: Progress | None = None) -> dict:
+        """Match newly registered catalog photos against every competitor image already seen."""
+        self.refresh_catalog()
+        photos = self.store.photos_to_reverse_match(MATCHER_VERSION, limit)
+        alerts = 0
+        for done, row in enumerate(photos, start=1):
+            original = Analysis.from_stored(row["data"], row["features"])
+            candidates = ((img["id"], img) for img in self.store.iter_fetched_images())
+            photo = self.store.get_photo(row["id"])
+            for image_id, result in match_against(original, candidates):
+                if result.kind and raise_alert(self.store, self.settings, photo=photo,
+                                               image=self.store.get_image(image_id),
+                                               kind=result.kind, score=result.score,
+                                               details=result.details):
+                    alerts += 1
+            self.store.set_photo_reverse_matched(row["id"], MATCHER_VERSION)
+            if progress:
+                progress("reverse", done, len(photos))
+        return {"photos": len(photos), "alerts": alerts}
+
+    # ---- pages fetched by the daemon itself ---------------------------------------------
+
+    def rescan_watches(self, limit: int = 20, progress: Progress | None = None) -> dict:
+        """Re-visit watched listings server-side; a captcha marks the listing for the browser."""
+        counts = {"visited": 0, "blocked": 0, "failed": 0}
+        watches = self.store.due_watches(limit)
+        for done, watch in enumerate(watches, start=1):
+            interval = self.settings.rescan_interval_s
+            try:
+                page = self.fetcher.fetch_page(watch["url"])
+                html = page.text()
+                answer = ingest_page(self.store, self.settings, page.url, html, source="rescan")
+            except (FetchError, PageError) as exc:
+                reason = getattr(exc, "reason", None) or str(exc)
+                counts["failed"] += 1
+                wait = min(interval, backoff_seconds(watch["failures"] + 1, base=300))
+                self.store.watch_visited(watch["id"], status="failed", error=reason,
+                                         next_visit_at=in_seconds(wait))
+                continue
+            counts["blocked" if answer["status"] == "blocked" else "visited"] += 1
+            self.store.watch_visited(watch["id"], status=answer["status"], error=None,
+                                     next_visit_at=in_seconds(interval * random.uniform(0.9, 1.1)),
+                                     listing_id=answer["listing_id"])
+            if progress:
+                progress("rescan", done, len(watches))
+        return counts
+
+    def notify_pending(self) -> dict:
+        return notify.notify_pending(self.store, self.settings)
+
+    def run_once(self, progress: Progress | None = None) -> dict:
+        """All due work now, in dependency order, until the fetch queue holds nothing due."""
+        summary = {"rescan": self.rescan_watches(progress=progress),
+                   "fetch": {"fetched": 0, "retry": 0, "failed": 0, "alerts": 0}}
+        while True:
+            step = self.fetch_due(progress=progress)
+            for key, value in step.items():
+                summary["fetch"][key] += value
+            if not any(step[k] for k in ("fetched", "retry", "failed")):
+                break
+        summary["match"] = self.match_pending(progress=progress)
+        summary["reverse"] = self.reverse_match(limit=10_000, progress=progress)
+        summary["notify"] = self.notify_pending()
+        return summary

@@ -1,0 +1,29 @@
+"""The PicGuard database: SQLite (WAL, foreign keys, forward migrations).
+
+This package owns all SQL; the rest of the daemon calls `Store` methods. The mixins split
+it by subject so each file stays small.
+"""
+
+from __future__ import annotations
+
+from daemon.store.alerts import ALERT_ACTIONS, AlertStore
+from daemon.store.base import StoreError
+from daemon.store.catalog import CatalogStore
+from daemon.store.ledger import LedgerStore
+from daemon.store.listings import ListingStore
+
+
+class Store(CatalogStore, ListingStore, AlertStore, LedgerStore):
+    """Every table, through one object built once by the app factory or the CLI."""
+
+    def status(self) -> dict:
+        """Counts for `GET /api/v1/status` and the dashboard."""
+        return {
+            "catalog": {"photos": self.count_photos()},
+            "listings": self.count_listings(),
+            "images": self.image_counts(),
+            "alerts": self.alert_counts(),
+        }
+
+
+__all__ = ["ALERT_ACTIONS", "Store", "StoreError"]

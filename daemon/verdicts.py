@@ -1,0 +1,63 @@
+"""Answers about images the seller is looking at: on-page verdicts and the pre-publication check."""
+
+from __future__ import annotations
+
+from daemon.alerting import other_listings
+from daemon.config import Settings
+from daemon.matcher import Analysis, match_against
+from daemon.store import Store
+from scraper.urls import image_key, normalize_image_url
+
+VERDICT_OF_ALERT = {"copied": "copy_of_yours", "resembles": "resembles_yours"}
+
+
+def image_verdicts(store: Store, settings: Settings, page_url: str, urls: list[str]) -> list:
+    """For each image URL on a page: is it a copy of the seller's photo, theirs, or clear?"""
+    keyed = []
+    for url in urls:
+        norm = normalize_image_url(url, base=page_url) if isinstance(url, str) else None
+        keyed.append((url, image_key(norm) if norm else None))
+    rows = store.images_by_keys(sorted({k for _, k in keyed if k}))
+    alerts: dict[int, dict] = {}
+    for alert in store.alerts_for_images([r["id"] for r in rows.values()]):
+        # "copied" outranks "resembles" when one image matches several photos
+        current = alerts.get(alert["image_id"])
+        if current is None or (current["kind"] != "copied" and alert["kind"] == "copied"):
+            alerts[alert["image_id"]] = alert
+    out = []
+    for url, key in keyed:
+        row = rows.get(key) if key else None
+        verdict = {"url": url, "key": key, "verdict": "unknown", "alert_id": None,
+                   "photo_id": None}
+        if row is not None:
+            alert = alerts.get(row["id"])
+            if alert:
+                verdict.update(verdict=VERDICT_OF_ALERT[alert["kind"]], alert_id=alert["id"],
+                               photo_id=alert["photo_id"])
+            elif store.image_listings(row["id"]) and not other_listings(store, settings,
+                                                                         row["id"]):
+                verdict["verdict"] = "yours"
+            elif row["status"] == "fetched":
+                verdict["verdict"] = "clear"
+        out.append(verdict)
+    return out
+
+
+def check_image(store: Store, settings: Settings, analysis: Analysis) -> dict:
+    """Pre-publication check: every other store showing a photo that resembles this one."""
+    candidates = ((img["id"], img) for img in store.iter_fetched_images())
+    hits = []
+    for image_id, result in match_against(analysis, candidates):
+        if not result.kind:
+            continue
+        image = store.get_image(image_id)
+        for listing in other_listings(store, settings, image_id):
+            hits.append({
+                "store_id": listing["store_key"], "store_name": listing["store_name"],
+                "listing_url": listing["canonical_url"] or listing["url"],
+                "title": listing["title"], "image_url": image["url"],
+                "image_id": image_id, "first_seen": listing["first_seen"],
+                "kind": result.kind, "score": round(result.score, 4),
+            })
+    hits.sort(key=lambda h: (-h["score"], h["first_seen"]))
+    return {"resembles": bool(hits), "hits": hits}

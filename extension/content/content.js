@@ -1,0 +1,171 @@
+// PicGuard content script (isolated world), top frame of AliExpress pages.
+// Pushes item and store pages to PicGuard's background (never to the daemon), re-pushes
+// when a single-page navigation changes the item, and marks the seller's photos.
+"use strict";
+(() => {
+  const PG = globalThis.PicGuard;
+  if (window.top !== window || PG.started) return;
+  PG.started = true;
+  const { ext } = PG;
+  const HELLO = "picguard:connect:v1";
+  const MTOP_RE = /mtop\.aliexpress\.pdp\.pc\.query/i;
+
+  let current = PG.classify();
+  let lastHref = location.href;
+  const mtops = new Map();  // item key -> captured mtop answer (the last few items)
+  let pushedKey = null;     // the item/store last handed to the background
+  let pushTimer = 0;
+  let blockedRetries = 0;
+  const verdicts = new Map();   // image URL -> verdict
+  let verdictTries = 0;
+  let verdictTimer = 0;
+  let lastVerdictAsk = 0;
+
+  // A private channel to our page-world script (content/main-world.js). Posted before any
+  // page script runs; messages that arrive on the window itself are never read.
+  const channel = new MessageChannel();
+  channel.port1.onmessage = (event) => onMainWorld(event.data);
+  window.postMessage({ type: HELLO }, "*", [channel.port2]);
+
+  function onMainWorld(data) {
+    if (!data || typeof data !== "object") return;
+    if (data.kind === "nav") {
+      checkNavigation();
+      return;
+    }
+    if (data.kind !== "mtop" || typeof data.url !== "string" || !MTOP_RE.test(data.url)) return;
+    checkNavigation();
+    const parsed = PG.parseMtop(data.text);
+    if (!parsed) return;
+    // Filed under the item it names; one without an id belongs to the item on screen
+    // (aliexpress.us shows a second id space in its URLs, so there the screen wins).
+    const usSite = /(^|\.)aliexpress\.us$/i.test(location.hostname);
+    const key = parsed.id && !usSite ? `item:${parsed.id}` : current && current.key;
+    if (!key) return;
+    mtops.delete(key);
+    mtops.set(key, parsed.data);
+    while (mtops.size > 3) mtops.delete(mtops.keys().next().value);
+    if (current && key === current.key && pushedKey === current.key) schedulePush("mtop", 300);
+  }
+
+  function schedulePush(trigger, delay) {
+    clearTimeout(pushTimer);
+    pushTimer = setTimeout(() => push(trigger), delay);
+  }
+
+  async function push(trigger) {
+    if (!current) return;
+    const key = current.key;
+    const { html } = PG.pageHtml();
+    const message = { type: "page", url: location.href, html, trigger };
+    if (mtops.has(key)) message.mtop = mtops.get(key);
+    pushedKey = key;
+    await PG.send(message);
+  }
+
+  function checkNavigation() {
+    if (location.href === lastHref) return;
+    lastHref = location.href;
+    const now = PG.classify();
+    if ((now && now.key) === (current && current.key)) return;
+    current = now;
+    pushedKey = null;
+    blockedRetries = 0;
+    verdicts.clear();
+    verdictTries = 0;
+    clearTimeout(verdictTimer);
+    PG.clearMarks();
+    if (current) schedulePush("spa", 1500);
+  }
+
+  function applyMarks() {
+    for (const img of document.images) {
+      let verdict = null;
+      for (const value of [img.currentSrc, img.getAttribute("src"), img.getAttribute("data-src")]) {
+        if (!value) continue;
+        let href;
+        try {
+          href = new URL(value, location.href).href;
+        } catch {
+          continue;
+        }
+        if (verdicts.has(href)) {
+          verdict = verdicts.get(href);
+          break;
+        }
+      }
+      if (verdict) PG.mark(img, verdict);
+    }
+  }
+
+  async function askVerdicts() {
+    clearTimeout(verdictTimer);
+    if (!current || pushedKey !== current.key) return;
+    const key = current.key;
+    lastVerdictAsk = Date.now();
+    const urls = PG.imageUrls();
+    if (!urls.length) return;
+    const answer = await PG.send({ type: "verdicts", pageUrl: location.href, urls });
+    if (!answer || !answer.ok || !Array.isArray(answer.verdicts) || key !== current?.key) return;
+    for (const v of answer.verdicts) verdicts.set(v.url, v.verdict);
+    applyMarks();
+    // Images not fetched yet: ask again a few times, further apart each time. New alerts
+    // also make the background send "refresh-marks".
+    if (answer.verdicts.some((v) => v.verdict === "unknown") && verdictTries < 6) {
+      verdictTries += 1;
+      verdictTimer = setTimeout(askVerdicts, 3000 * 2 ** (verdictTries - 1));
+    }
+  }
+
+  ext.runtime.onMessage.addListener((message, sender) => {
+    if (!sender || sender.id !== ext.runtime.id || sender.tab) return;   // background only
+    if (!message || typeof message !== "object") return;
+    if (message.type === "pushed") {
+      const pushed = PG.classify(message.url);
+      if (!current || !pushed || pushed.key !== current.key) return;
+      if (message.status === "blocked" && blockedRetries < 3) {
+        // A captcha stood in for the page: try again once the seller has solved it.
+        blockedRetries += 1;
+        schedulePush("retry", 20000);
+        return;
+      }
+      verdictTries = 0;
+      askVerdicts();
+    } else if (message.type === "refresh-marks") {
+      verdictTries = 0;
+      askVerdicts();
+    }
+  });
+
+  // Initial push once the page has settled; a later `load` pushes the fuller DOM instead.
+  function onReady(delay) {
+    if (current && !pushedKey) schedulePush("load", delay);
+  }
+  if (document.readyState === "complete") onReady(600);
+  else {
+    document.addEventListener("DOMContentLoaded", () => onReady(3000), { once: true });
+    addEventListener("load", () => onReady(600), { once: true });
+  }
+
+  // Single-page navigations: the page-world hook reports pushState/replaceState; popstate
+  // and a slow check cover the rest.
+  addEventListener("popstate", checkNavigation);
+  addEventListener("hashchange", checkNavigation);
+  setInterval(checkNavigation, 1000);
+
+  // Images added later (lazy galleries, carousels): ask about the new ones.
+  let mutationTimer = 0;
+  new MutationObserver(() => {
+    clearTimeout(mutationTimer);
+    mutationTimer = setTimeout(() => {
+      if (!current || pushedKey !== current.key || Date.now() - lastVerdictAsk < 2000) return;
+      const fresh = PG.imageUrls().some((url) => !verdicts.has(url));
+      if (fresh) askVerdicts();
+      else applyMarks();
+    }, 1000);
+  }).observe(document, { childList: true, subtree: true, attributes: true,
+    attributeFilter: ["src", "data-src"] });
+
+  PG.state = () => ({ current, pushedKey, hasMtop: Boolean(current && mtops.has(current.key)),
+    verdicts: Object.fromEntries(verdicts), marked: PG.markedImages() });
+})();

@@ -1,0 +1,255 @@
+"""Any other shop: schema.org Product in JSON-LD or microdata, then OpenGraph images.
+
+Shopify, WooCommerce and most shop builders emit at least one of these. A page
+with none of them is `unsupported`, with the reason, rather than guessed at.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from typing import Any
+from urllib.parse import urlsplit, urlunsplit
+
+from bs4 import BeautifulSoup, Tag
+
+from .blocked import blocked_reason
+from .htmlutil import PageMeta, clean_text, make_soup, read_meta
+from .model import (
+    KIND_ITEM,
+    KIND_OTHER,
+    ROLE_GALLERY,
+    ROLE_OG,
+    ROLE_VARIANT,
+    STATUS_BLOCKED,
+    STATUS_OK,
+    STATUS_UNSUPPORTED,
+    ImageCollector,
+    Listing,
+)
+from .urls import absolute_url, host_of, normalize_page_url
+
+_PRODUCT_TYPES = frozenset({"product", "productgroup", "productmodel", "individualproduct"})
+_LD_TYPE_RE = re.compile(r"ld\+json", re.IGNORECASE)
+_LD_WRAPPER_RE = re.compile(r"^\s*(?:<!--|<!\[CDATA\[)|(?:-->|\]\]>)\s*$")
+_MICRODATA_PRODUCT_RE = re.compile(
+    r"schema\.org/(?:Product|ProductGroup|IndividualProduct)\b", re.IGNORECASE
+)
+_MAX_LD_NODES = 20000  # bounds the walk over hostile JSON-LD
+
+
+def _types(node: dict) -> set[str]:
+    raw = node.get("@type")
+    values = raw if isinstance(raw, list) else [raw]
+    # "Product", "schema:Product" and "http://schema.org/Product" all count.
+    return {v.rsplit("/", 1)[-1].rsplit(":", 1)[-1].lower() for v in values if isinstance(v, str)}
+
+
+def _is_product(node: Any) -> bool:
+    return isinstance(node, dict) and bool(_types(node) & _PRODUCT_TYPES)
+
+
+def _ld_documents(soup: BeautifulSoup, notes: list[str]) -> list[Any]:
+    docs: list[Any] = []
+    for script in soup.find_all("script", attrs={"type": _LD_TYPE_RE}):
+        raw = _LD_WRAPPER_RE.sub("", script.get_text() or "").strip().rstrip(";")
+        if not raw:
+            continue
+        try:
+            docs.append(json.loads(raw))
+        except (ValueError, RecursionError):
+            notes.append("a JSON-LD block is not valid JSON and was skipped")
+    return docs
+
+
+def jsonld_products(soup: BeautifulSoup, notes: list[str]) -> list[dict]:
+    """Product nodes at the top of JSON-LD blocks, in @graph, or as a page's mainEntity.
+
+    Products nested elsewhere (related or similar products) are not this listing.
+    """
+    products: list[dict] = []
+    budget = _MAX_LD_NODES
+    stack: list[Any] = list(reversed(_ld_documents(soup, notes)))
+    while stack and budget > 0:
+        budget -= 1
+        node = stack.pop()
+        if isinstance(node, list):
+            stack.extend(reversed(node))
+        elif isinstance(node, dict):
+            if _is_product(node):
+                products.append(node)
+                continue
+            for key in ("@graph", "mainEntity"):
+                if isinstance(node.get(key), list | dict):
+                    stack.append(node[key])
+    return products
+
+
+def _image_values(value: Any, depth: int = 0) -> list[str]:
+    """schema.org `image`: a URL, a list, or ImageObject(s) with url/contentUrl."""
+    if depth > 4:
+        return []
+    if isinstance(value, str):
+        return [value]
+    if isinstance(value, list):
+        return [u for v in value for u in _image_values(v, depth + 1)]
+    if isinstance(value, dict):
+        for key in ("contentUrl", "url", "@id"):
+            if isinstance(value.get(key), str):
+                return [value[key]]
+    return []
+
+
+def _text_field(node: dict, *keys: str) -> str | None:
+    for key in keys:
+        value = node.get(key)
+        if isinstance(value, dict):
+            value = value.get("name")
+        text = clean_text(value)
+        if text:
+            return text
+    return None
+
+
+# --- microdata ---------------------------------------------------------------------------------
+
+
+def _owner_scope(tag: Tag) -> Tag | None:
+    parent = tag.parent
+    while parent is not None and isinstance(parent, Tag):
+        if parent.has_attr("itemscope"):
+            return parent
+        parent = parent.parent
+    return None
+
+
+def _prop_value(tag: Tag) -> str | None:
+    if tag.has_attr("itemscope"):  # an ImageObject: its own url/contentUrl
+        inner = tag.find(attrs={"itemprop": re.compile(r"^(contentUrl|url)$")})
+        return _prop_value(inner) if isinstance(inner, Tag) else None
+    for attr in ("content", "data-src", "src", "href"):
+        value = tag.get(attr)
+        if isinstance(value, str) and value.strip():
+            return value.strip()
+    return clean_text(tag.get_text())
+
+
+def microdata_products(soup: BeautifulSoup) -> list[dict[str, list[str]]]:
+    """Each microdata Product as {property: [values]} (own properties only)."""
+    products = []
+    for scope in soup.find_all(attrs={"itemtype": _MICRODATA_PRODUCT_RE}):
+        if not scope.has_attr("itemscope"):
+            continue
+        props: dict[str, list[str]] = {}
+        for tag in scope.find_all(attrs={"itemprop": True}):
+            if _owner_scope(tag) is not scope:
+                continue
+            value = _prop_value(tag)
+            names = tag.get("itemprop")
+            for name in names.split() if isinstance(names, str) else names or []:
+                if value:
+                    props.setdefault(name, []).append(value)
+        products.append(props)
+    return products
+
+
+# --- the page ---------------------------------------------------------------------------------
+
+
+def _site_parts(url: str) -> tuple[str, str | None]:
+    host = host_of(url)
+    try:
+        scheme = urlsplit(url).scheme.lower() or "https"
+    except ValueError:
+        scheme = "https"
+    shop = host[4:] if host.startswith("www.") else host
+    return shop or "unknown", urlunsplit((scheme, host, "/", "", "")) if host else None
+
+
+def parse_generic(text: str, url: str) -> Listing:
+    """Any shop page with schema.org Product data or OpenGraph images."""
+    shop, shop_url = _site_parts(url)
+    listing = Listing(
+        marketplace=shop,
+        kind=KIND_OTHER,
+        status=STATUS_OK,
+        url=url,
+        store_id=shop if shop != "unknown" else None,
+        store_url=shop_url,
+    )
+    reason = blocked_reason(text)
+    soup = make_soup(text)
+    if soup is None:
+        listing.status = STATUS_BLOCKED if reason else STATUS_UNSUPPORTED
+        listing.reason = reason or "this is not an HTML page (no tags found)"
+        return listing
+    meta = read_meta(soup)
+    base = absolute_url(meta.base, url) or url
+    products = jsonld_products(soup, listing.notes)
+    micro = microdata_products(soup)
+    images = ImageCollector()
+    for product in products:
+        images.add_all(_image_values(product.get("image")), ROLE_GALLERY, base)
+    from_ld = images.count()
+    for props in micro:
+        images.add_all(props.get("image", []), ROLE_GALLERY, base)
+    from_micro = images.count() - from_ld
+    for product in products:
+        for variant in _as_list(product.get("hasVariant")):
+            if isinstance(variant, dict):
+                images.add_all(_image_values(variant.get("image")), ROLE_VARIANT, base)
+    og_images = meta.all("og:image", "og:image:secure_url", "og:image:url")
+    images.add_all(og_images, ROLE_OG, base)
+
+    if not products and not micro and not og_images:
+        listing.status = STATUS_BLOCKED if reason else STATUS_UNSUPPORTED
+        listing.reason = reason or (
+            "no schema.org Product (JSON-LD or microdata) and no og:image on this page, "
+            "so PicGuard cannot tell which images belong to a product"
+        )
+        return listing
+    listing.images = images.refs()
+    listing.source = "jsonld" if from_ld else "microdata" if from_micro else "opengraph"
+    if products or micro or (meta.first("og:type") or "").lower().startswith("product"):
+        listing.kind = KIND_ITEM
+    if not listing.images:
+        listing.notes.append("the page names a product but no image of it")
+    _fill_text(listing, products, micro, meta, url)
+    return listing
+
+
+def _as_list(value: Any) -> list:
+    return value if isinstance(value, list) else [value] if value is not None else []
+
+
+def _fill_text(
+    listing: Listing, products: list[dict], micro: list[dict], meta: PageMeta, url: str
+) -> None:
+    micro_first = micro[0] if micro else {}
+
+    def micro_text(name: str) -> str | None:
+        return clean_text((micro_first.get(name) or [None])[0])
+
+    ld = products[0] if products else {}
+    listing.title = (
+        _text_field(ld, "name")
+        or micro_text("name")
+        or clean_text(meta.first("og:title"))
+        or meta.title
+    )
+    listing.product_id = (
+        _text_field(ld, "sku", "productID", "productGroupID")
+        or micro_text("sku")
+        or micro_text("productID")
+        or clean_text(meta.first("product:retailer_item_id"))
+    )
+    listing.store_name = (
+        clean_text(meta.first("og:site_name"))
+        or _text_field(ld.get("offers") if isinstance(ld.get("offers"), dict) else {}, "seller")
+        or listing.store_id
+    )
+    listing.canonical_url = (
+        normalize_page_url(meta.canonical, url)
+        or normalize_page_url(meta.first("og:url"), url)
+        or normalize_page_url(url)
+    )

@@ -1,0 +1,61 @@
+"""Local features: compact storage, and geometric matching on real photos and their crops."""
+
+from __future__ import annotations
+
+import io
+from pathlib import Path
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from daemon.features import Features, extract_features, match_features
+
+
+@pytest.fixture(scope="module")
+def photo(photos_dir: Path) -> Image.Image:
+    return Image.open(sorted((photos_dir / "clothing" / "shoes").glob("*.jpg"))[3]).convert("RGB")
+
+
+def _jpeg(im: Image.Image, q: int = 85) -> bytes:
+    out = io.BytesIO()
+    im.save(out, "JPEG", quality=q)
+    return out.getvalue()
+
+
+def test_round_trip_is_compact(photo: Image.Image) -> None:
+    f = extract_features(photo)
+    assert 300 <= len(f) <= 1000
+    blob = f.to_bytes()
+    assert len(blob) < 40 * len(f) + 4000  # ~36 bytes a keypoint + the colour thumbnail
+    g = Features.from_bytes(blob)
+    assert (g.width, g.height) == (f.width, f.height)
+    assert np.array_equal(g.descriptors, f.descriptors)
+    assert np.abs(g.points - f.points).max() <= 1 / 16
+    with pytest.raises(ValueError):
+        Features.from_bytes(blob[:-5])
+
+
+def test_keypoints_are_spread_over_the_frame(photo: Image.Image) -> None:
+    f = extract_features(photo)
+    cells = {(int(x * 4 / f.width), int(y * 4 / f.height)) for x, y in f.points}
+    assert len(cells) >= 12  # of 16 quarters-of-quarters
+
+
+def test_crop_matches_with_a_consistent_transform(photo: Image.Image) -> None:
+    w, h = photo.size
+    crop = photo.crop((int(w * 0.15), int(h * 0.1), int(w * 0.95), int(h * 0.8)))
+    fa, fb = extract_features(photo), extract_features(_jpeg(crop, 60))
+    geo = match_features(fa, fb)
+    assert geo.inliers >= 60
+    # b's frame is the crop scaled to 640 px: the transform's scale must say so.
+    expected = fb.width / crop.width * (photo.width / fa.width)
+    scale = float(np.sqrt(abs(np.linalg.det(geo.transform[:, :2]))))
+    assert abs(scale / expected - 1) < 0.05
+
+
+def test_different_photos_do_not_match(photos_dir: Path, photo: Image.Image) -> None:
+    fa = extract_features(photo)
+    others = sorted((photos_dir / "clothing" / "pants").glob("*.jpg"))[:6]
+    for p in others:
+        assert match_features(fa, extract_features(p)).inliers < 15

@@ -1,0 +1,128 @@
+"""The pairwise rule and catalog retrieval on real photos and edited copies of them."""
+
+from __future__ import annotations
+
+import io
+import json
+import random
+from pathlib import Path
+
+import pytest
+from PIL import Image
+
+from bench.edits import apply, by_name
+from daemon.imageio import make_thumbnail
+from daemon.matcher import MATCHER_VERSION, Analysis, CatalogMatcher, analyse, compare, match_against
+
+APPLIANCE_VARIANTS = [
+    ("2-slice-toaster-black", "2-slice-toaster-white"),
+    ("2-slice-toaster-black", "2-slice-toaster-stainless-steel"),
+    ("air-purifier-tower-black", "air-purifier-tower-white"),
+    ("automatic-espresso-machine-matte-black", "automatic-espresso-machine-white"),
+    ("beard-trimmer-3000-black", "beard-trimmer-3000-dark-grey"),
+]
+
+
+def _jpeg(im: Image.Image, q: int = 90) -> bytes:
+    out = io.BytesIO()
+    im.save(out, "JPEG", quality=q)
+    return out.getvalue()
+
+
+@pytest.fixture(scope="module")
+def clothing(photos_dir: Path) -> list[Path]:
+    files = sorted((photos_dir / "clothing").rglob("*.jpg"))
+    return random.Random(11).sample(files, 12)
+
+
+@pytest.fixture(scope="module")
+def analyses(clothing: list[Path]) -> list[Analysis]:
+    return [analyse(p) for p in clothing]
+
+
+def test_same_bytes_is_a_copy(clothing: list[Path], analyses: list[Analysis]) -> None:
+    r = compare(analyses[0], analyse(clothing[0].read_bytes()))
+    assert (r.match, r.kind, r.score, r.details["layer"]) == (True, "copy", 1.0, "sha256")
+
+
+def test_reencoded_and_half_size_copies_are_copies(clothing: list[Path],
+                                                   analyses: list[Analysis]) -> None:
+    for p, a in zip(clothing, analyses, strict=True):
+        im = Image.open(p).convert("RGB")
+        for copy in (_jpeg(im, 50), _jpeg(im.resize((im.width // 2, im.height // 2)))):
+            r = compare(a, analyse(copy))
+            assert r.match and r.kind == "copy", (p, r.details)
+            assert r.details["layer"] == "hash"
+
+
+@pytest.mark.parametrize("edit", ["crop_15_20_offcentre", "flip_jpeg50", "banner_quarter",
+                                  "listing_screenshot", "perspective_tilt", "watermark"])
+def test_edited_copies_are_found_by_features(clothing: list[Path], analyses: list[Analysis],
+                                             edit: str) -> None:
+    ims = [Image.open(p).convert("RGB") for p in clothing[:4]]
+    for i in range(4):
+        copy = apply(by_name(edit), ims[i], seed=i, others=ims[i + 1:] + ims[:i])
+        r = compare(analyses[i], analyse(copy))
+        assert r.match and r.kind == "copy", (edit, clothing[i], r.details)
+
+
+def test_different_clothing_photos_do_not_match(analyses: list[Analysis]) -> None:
+    for i, a in enumerate(analyses):
+        for b in analyses[i + 1:]:
+            r = compare(a, b)
+            assert not r.match and r.kind is None and r.score == 0.0, r.details
+
+
+def test_known_hard_negative_with_close_phash_is_not_a_copy(photos_dir: Path) -> None:
+    pants = photos_dir / "clothing-train" / "pants"
+    a = analyse(pants / "ee1376ab-f0e2-488e-ae2a-1154b070a500.jpg")
+    b = analyse(pants / "c4f11a12-2fcd-4268-8045-5a00aec7e656.jpg")
+    assert compare(a, b).kind != "copy"
+
+
+@pytest.mark.parametrize("pair", APPLIANCE_VARIANTS)
+def test_colour_variants_are_never_copies(photos_dir: Path, pair: tuple[str, str]) -> None:
+    a, b = (analyse(photos_dir / "appliances" / f"{n}.webp") for n in pair)
+    assert compare(a, b).kind != "copy"
+    assert compare(b, a).kind != "copy"
+
+
+def test_result_is_json_ready(analyses: list[Analysis]) -> None:
+    d = compare(analyses[0], analyses[1]).to_dict()
+    assert set(d) == {"match", "kind", "score", "details"}
+    json.dumps(d)
+
+
+def test_stored_blobs_round_trip(clothing: list[Path], analyses: list[Analysis]) -> None:
+    a = analyses[2]
+    back = Analysis.from_stored(a.fingerprint.to_bytes(), a.features_bytes(), a.sha256)
+    assert back.fingerprint == a.fingerprint and back.features_mirror is not None
+    assert compare(back, analyse(_jpeg(Image.open(clothing[2]).convert("RGB"), 40))).kind == "copy"
+    assert isinstance(MATCHER_VERSION, int)
+
+
+def test_catalog_finds_crops_and_collages_and_nothing_else(
+        clothing: list[Path], analyses: list[Analysis], photos_dir: Path) -> None:
+    cat = CatalogMatcher()
+    for pid, a in enumerate(analyses[:10], start=100):
+        cat.add_stored(pid, a.fingerprint.to_bytes(), a.features_bytes())
+    assert len(cat) == 10
+    ims = [Image.open(p).convert("RGB") for p in clothing[:10]]
+    for i, edit in enumerate(["crop_15_20_centred", "collage_2x2", "flip_crop_watermark_jpeg40",
+                              "jpeg_q30", "half_area_crop"]):
+        copy = analyse(apply(by_name(edit), ims[i], seed=1, others=ims[i + 1:i + 4]))
+        hits = cat.query(copy)
+        assert hits and hits[0][0] == 100 + i and hits[0][1].kind == "copy", (edit, hits)
+    for p in analyses[10:]:
+        assert cat.query(p) == []
+    cat.remove(100)
+    assert 100 not in cat and cat.query(analyse(_jpeg(ims[0], 50))) == []
+
+
+def test_match_against_thumbnails(clothing: list[Path], analyses: list[Analysis]) -> None:
+    ims = [Image.open(p).convert("RGB") for p in clothing[:6]]
+    crop = apply(by_name("crop_10_offcentre"), ims[0], seed=3)
+    cands = [(k, make_thumbnail(_jpeg(im))) for k, im in enumerate(ims[1:], start=1)]
+    cands.append((0, {"thumb": make_thumbnail(crop), "data": None, "sha256": "x"}))
+    hits = list(match_against(analyses[0], cands))
+    assert [h[0] for h in hits] == [0] and hits[0][1].kind == "copy"
