@@ -63,6 +63,8 @@ class DemoShop:
     def __init__(self, port: int = 0):
         self.items: dict[str, DemoItem] = {}
         self.images: dict[str, bytes] = {}
+        # any other path -> (body, content type): description pages, captcha pages...
+        self.pages: dict[str, tuple[bytes, str]] = {}
         self.requests: list[str] = []
         shop = self
 
@@ -91,6 +93,8 @@ class DemoShop:
         return f"{self.base_url}/item/{product_id}.html"
 
     def lookup(self, path: str) -> tuple[bytes | None, str]:
+        if path in self.pages:
+            return self.pages[path]
         if path.startswith("/kf/") and path[4:] in self.images:
             return self.images[path[4:]], "image/jpeg"
         if path.startswith("/item/") and path.endswith(".html"):

@@ -358,9 +358,10 @@ class Ledger:
 
     # ---- the head and its external witness ----------------------------------------------------
 
-    def head(self) -> dict | None:
-        """The chain's head after a backfill: {seq, hash, time, key_id, signature}."""
-        self.backfill()
+    def head(self, backfill: bool = True) -> dict | None:
+        """The chain's head (after a backfill): {seq, hash, time, key_id, signature}."""
+        if backfill:
+            self.backfill()
         row = self.store.ledger_head()
         if row is None:
             return None

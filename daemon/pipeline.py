@@ -19,7 +19,8 @@ from daemon.config import Settings
 from daemon.imageio import ImageError, make_thumbnail
 from daemon.ledger import note_first_seen
 from daemon.matcher import MATCHER_VERSION, Analysis, CatalogMatcher, analyse, match_against
-from daemon.pages import PageError, ingest_page
+import scraper
+from daemon.pages import PageError, ingest_page, refused_address
 from daemon.store import Store
 from daemon.timeutil import in_seconds
 from scraper.fetch import Fetcher, FetchError
@@ -94,7 +95,9 @@ class Pipeline:
             analysis = analyse(result.content)
             thumb = make_thumbnail(result.content)
         except FetchError as exc:
-            return self._failed(row, exc.code, exc.reason), 0
+            # 404/410: the image is gone, asking again will not bring it back
+            gone = exc.code == "http_status" and exc.status in (404, 410)
+            return self._failed(row, exc.code, exc.reason, permanent=gone), 0
         except ImageError as exc:
             return self._failed(row, "bad_image", str(exc), permanent=True), 0
         except Exception as exc:  # noqa: BLE001 - one bad image must never stop the queue
@@ -142,6 +145,24 @@ class Pipeline:
         self.store.set_image_matched(image_id, MATCHER_VERSION)
         return alerts
 
+    def _capture(self, image_id: int) -> None:
+        """Capture a matching image's bytes when the match came later than its fetch.
+
+        The bytes are fetched again now (its capture time says so); a failure only loses
+        the capture, never the alert.
+        """
+        image = self.store.get_image(image_id)
+        if image is None or self.store.get_capture(image_id):
+            return
+        try:
+            result = self.fetcher.fetch_image(image["url"])
+        except FetchError as exc:
+            log.info("could not capture image %s: %s", image["url"], exc.reason)
+            return
+        self.store.save_capture(image_id, result.url, result.content, {
+            "content_type": result.content_type, "http_date": result.date,
+            "last_modified": result.last_modified, "etag": result.etag})
+
     def match_pending(self, limit: int = 200, progress: Progress | None = None) -> dict:
         """Re-match fetched images whose last match used an older matcher (from thumbnails)."""
         self.refresh_catalog()
@@ -153,7 +174,10 @@ class Pipeline:
             except (ImageError, ValueError) as exc:
                 self.store.image_failed(row["id"], "bad_image", f"stored thumbnail: {exc}", None)
                 continue
-            alerts += self._match_image(row["id"], analysis)
+            raised = self._match_image(row["id"], analysis)
+            if raised:
+                self._capture(row["id"])
+            alerts += raised
             if progress:
                 progress("match", done, len(rows))
         return {"matched": len(rows), "alerts": alerts}
@@ -173,6 +197,7 @@ class Pipeline:
                                                kind=result.kind, score=result.score,
                                                details=result.details):
                     alerts += 1
+                    self._capture(image_id)
             self.store.set_photo_reverse_matched(row["id"], MATCHER_VERSION)
             if progress:
                 progress("reverse", done, len(photos))
@@ -205,12 +230,36 @@ class Pipeline:
                 progress("rescan", done, len(watches))
         return counts
 
+    def fetch_descriptions(self, limit: int = 20, progress: Progress | None = None) -> dict:
+        """Fetch item descriptions (served separately): sellers' photos are often copied there."""
+        counts = {"visited": 0, "images_new": 0, "failed": 0}
+        rows = self.store.listings_needing_description(limit)
+        for done, row in enumerate(rows, start=1):
+            try:
+                page = self.fetcher.fetch_page(row["description_url"])
+                refs = scraper.parse_description(page.text(), page.url)
+            except (FetchError, scraper.ParseError) as exc:
+                counts["failed"] += 1
+                self.store.description_visited(row["id"], "failed",
+                                               getattr(exc, "reason", None) or str(exc))
+                continue
+            refs = [r.to_dict() for r in refs][: self.settings.max_images_per_page]
+            if not self.settings.allow_private_hosts:
+                refs = [r for r in refs if not refused_address(r["url"])]
+            counts["images_new"] += self.store.add_listing_images(row["id"], refs)
+            self.store.description_visited(row["id"], "ok", None)
+            counts["visited"] += 1
+            if progress:
+                progress("descriptions", done, len(rows))
+        return counts
+
     def notify_pending(self) -> dict:
         return notify.notify_pending(self.store, self.settings)
 
     def run_once(self, progress: Progress | None = None) -> dict:
         """All due work now, in dependency order, until the fetch queue holds nothing due."""
         summary = {"rescan": self.rescan_watches(progress=progress),
+                   "descriptions": self.fetch_descriptions(limit=1000, progress=progress),
                    "fetch": {"fetched": 0, "retry": 0, "failed": 0, "alerts": 0}}
         while True:
             step = self.fetch_due(progress=progress)

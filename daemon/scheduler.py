@@ -39,6 +39,7 @@ class Monitor:
             ("match", pipeline.match_pending, s.match_interval_s),
             ("reverse", pipeline.reverse_match, s.match_interval_s),
             ("rescan", pipeline.rescan_watches, min(s.rescan_interval_s, 300)),
+            ("descriptions", pipeline.fetch_descriptions, s.fetch_interval_s),
             ("notify", pipeline.notify_pending, s.notify_interval_s),
         ]
         for name, func, interval in jobs:

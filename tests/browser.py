@@ -374,11 +374,18 @@ def launch_browser(playwright, profile: Path, market: MarketServer,
     worker = (context.service_workers[0] if context.service_workers
               else context.wait_for_event("serviceworker", timeout=15000))
     ext_id = urlsplit(worker.url).hostname
+    # On install, unpaired, the extension opens its options page by itself: wait for it so
+    # that it does not take over a tab the test opens next.
+    wait_until(lambda: worker.evaluate(
+        "chrome.tabs.query({}).then(tabs => tabs.some(t => t.url === "
+        "chrome.runtime.getURL('options/options.html')))"), 15,
+        "the options page opened on install")
     return Browser(context, worker, ext_id, profile)
 
 
 def pair(browser: Browser, daemon: Daemon, token: str | None = None) -> object:
-    """Pair through the real options page: type the address and token, Save, wait."""
+    """Pair through the real options page: type the address and token, Save, and wait
+    for the connected result."""
     page = browser.context.new_page()
     page.goto(browser.ext_url("options/options.html"))
     page.wait_for_selector("body[data-ready=true]", timeout=10000)

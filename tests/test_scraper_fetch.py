@@ -6,6 +6,7 @@ guard before any connection; the tests record every socket connect to prove it.
 
 from __future__ import annotations
 
+import contextlib
 import gzip
 import http.server
 import socket
@@ -25,8 +26,8 @@ from scraper.fetch import (
     BadURLError,
     BlockedAddressError,
     DNSError,
-    FetchError,
     Fetcher,
+    FetchError,
     FetchTimeoutError,
     HTTPStatusError,
     TooLargeError,
@@ -78,10 +79,9 @@ class Handler(http.server.BaseHTTPRequestHandler):
             hit = rec.hits[path]
             rec.headers.append({k.lower(): v for k, v in self.headers.items()})
             rec.arrivals.append(time.monotonic())
-        try:
+        # the fetcher hangs up on purpose at the size cap or a timeout
+        with contextlib.suppress(BrokenPipeError, ConnectionResetError):
             self.route(path, query, hit)
-        except (BrokenPipeError, ConnectionResetError):
-            pass  # the fetcher hung up on purpose (size cap, timeout)
 
     def route(self, path: str, query: dict[str, list[str]], hit: int) -> None:
         rec = self.server.rec
@@ -174,6 +174,7 @@ class TestServer(http.server.ThreadingHTTPServer):
     __test__ = False  # not a pytest test class
     daemon_threads = True
     block_on_close = False
+    request_queue_size = 64  # many fetcher threads connect at once
 
     def __init__(self) -> None:
         super().__init__(("127.0.0.1", 0), Handler)
@@ -189,7 +190,7 @@ class TestServer(http.server.ThreadingHTTPServer):
 @pytest.fixture()
 def server() -> Iterator[TestServer]:
     srv = TestServer()
-    thread = threading.Thread(target=srv.serve_forever, daemon=True)
+    thread = threading.Thread(target=srv.serve_forever, kwargs={"poll_interval": 0.02}, daemon=True)
     thread.start()
     try:
         yield srv
@@ -509,7 +510,7 @@ def test_unlabelled_image_bytes_are_identified(server: TestServer) -> None:
     assert (result.content_type, result.content) == ("image/jpeg", JPEG)
 
 
-# --- retries and status errors ----------------------------------------------------------------------
+# --- retries and status errors ------------------------------------------------------------
 
 
 def test_429_with_retry_after_is_retried_after_waiting(server: TestServer) -> None:
@@ -549,7 +550,7 @@ def test_404_is_a_status_error_without_retry(server: TestServer) -> None:
     assert info.value.status == 404 and server.rec.hits["/404"] == 1
 
 
-# --- politeness and threads ---------------------------------------------------------------------------
+# --- politeness and threads ---------------------------------------------------------------
 
 
 def test_per_host_rate_limit(server: TestServer) -> None:

@@ -17,7 +17,7 @@ from pathlib import Path
 
 from daemon.alerting import alert_view
 from daemon.config import Settings
-from daemon.ledger import KIND_FIRST_SEEN, KIND_REGISTER, Ledger, VerifyReport
+from daemon.ledger import KIND_FIRST_SEEN, KIND_REGISTER, Ledger, LedgerError, VerifyReport
 from daemon.store import Store
 from daemon.timeutil import iso, parse_iso
 
@@ -79,6 +79,7 @@ class Facts:
     ledger_first_seq: int | None
     ledger_report: VerifyReport
     witnesses: list[dict]
+    ledger_error: str | None = None
     timeline: list[dict] = field(default_factory=list)
     checks: list[dict] = field(default_factory=list)
 
@@ -176,7 +177,11 @@ def gather(store: Store, settings: Settings, alert_id: int,
         else:
             originals.append(Original(full, _exif(full), data, _arcname(full, "shoot"), False))
     ledger = Ledger(store, settings.data_dir)
-    ledger.backfill()  # a database from before the ledger still gets its entries
+    try:
+        ledger.backfill()  # a database from before the ledger still gets its entries
+        ledger_error = None
+    except LedgerError as exc:  # the pack is still made: the seller's deadline comes first
+        ledger_error = str(exc)
     subjects = [f"photo:{o.photo['id']}" for o in originals] + [f"image:{alert['image_id']}"]
     entries = store.ledger_entries_for(subjects)
     image = store.get_image(alert["image_id"])
@@ -188,6 +193,7 @@ def gather(store: Store, settings: Settings, alert_id: int,
         pages=store.pages_of_listing(alert["listing_id"]) if alert["listing_id"] else [],
         ledger_entries=entries, ledger_first_seq=entries[0]["seq"] if entries else None,
         ledger_report=ledger.verify(), witnesses=store.ledger_witnesses(),
+        ledger_error=ledger_error,
     )
     facts.timeline = timeline(facts)
     facts.checks = checks(facts)
@@ -331,6 +337,9 @@ def checks(f: Facts) -> list[dict]:
                           "运行 `picguard ledger witness`。",
                           "No ledger digest covering this registration has been sent out yet: "
                           "run `picguard ledger witness`."))
+    if f.ledger_error:
+        out.append(_check("bad", f"证据链无法写入：{f.ledger_error}",
+                          f"The ledger cannot be written: {f.ledger_error}"))
     if not f.ledger_report.ok:
         first = f.ledger_report.problems[0]
         out.append(_check("bad", f"证据链核验失败（第 {first.seq} 条）：{first.message}",

@@ -81,7 +81,7 @@ def build_pack(store: Store, settings: Settings, alert_id: int, out: BinaryIO,
     if lang not in ("zh", "en"):
         raise EvidenceError(f"language {lang!r} is not offered; use zh or en", code="bad_lang")
     f = gather(store, settings, alert_id, include_gps=include_gps)
-    head = Ledger(store, settings.data_dir).head()
+    head = Ledger(store, settings.data_dir).head(backfill=False)  # gather() backfilled
     z = _Zip(out)
     try:
         _write(z, store, f, lang, head)

@@ -123,8 +123,8 @@ def render_report(f: Facts, lang: str, comparison_jpeg: bytes, comparison: dict,
     def when(value: str | None) -> Markup:
         if not value:
             return Markup("—")
-        return Markup("{}<br><small>{}</small>").format(fmt_time(value, "zh"),
-                                                        fmt_time(value, "en"))
+        return Markup("{}<br><small>{}</small>").format(fmt_time(value, lang),
+                                                        fmt_time(value, ("zh", "en")[second]))
 
     verdict_key = "verdict_copied" if f.copied else "verdict_resembles"
     zh, en = LABELS[verdict_key + "_text"]

@@ -62,6 +62,8 @@ class ListingStore(StoreBase):
                     "store_id = COALESCE(?, store_id), title = COALESCE(?, title), "
                     "canonical_url = COALESCE(?, canonical_url), "
                     "description_url = COALESCE(?, description_url), "
+                    # a pushed page retries a description that failed to load
+                    "description_status = NULLIF(description_status, 'failed'), "
                     "needs_browser_visit = CASE WHEN ? = 'blocked' THEN 1 ELSE 0 END WHERE id = ?",
                     (listing["status"], listing.get("reason"), now, url, store_row_id,
                      listing.get("title"), listing.get("canonical_url"),
@@ -103,6 +105,33 @@ class ListingStore(StoreBase):
             (listing_id, image_id, ref.get("role") or "gallery", position, now, now),
         )
         return int(created)
+
+    def add_listing_images(self, listing_id: int, refs: list[dict]) -> int:
+        """Link more images to a listing (its description's); returns how many were new."""
+        now = now_iso()
+        with self.tx() as c:
+            start = c.execute(
+                "SELECT COALESCE(MAX(position) + 1, 0) FROM listing_images WHERE listing_id = ?",
+                (listing_id,),
+            ).fetchone()[0]
+            return sum(self._link_image(c, listing_id, ref, start + i, now)
+                       for i, ref in enumerate(refs))
+
+    def listings_needing_description(self, limit: int = 20) -> list[dict]:
+        """Parsed item listings whose separately served description was not fetched yet."""
+        return self._q(
+            "SELECT id, url, description_url FROM listings WHERE status = 'ok' "
+            "AND description_url IS NOT NULL AND description_status IS NULL "
+            "ORDER BY id LIMIT ?",
+            (limit,),
+        )
+
+    def description_visited(self, listing_id: int, status: str, error: str | None) -> None:
+        with self.tx() as c:
+            c.execute(
+                "UPDATE listings SET description_status = ?, description_error = ? WHERE id = ?",
+                (status, error, listing_id),
+            )
 
     def get_listing(self, listing_id: int) -> dict | None:
         return self._one(

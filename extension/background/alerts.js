@@ -55,13 +55,12 @@ export async function setBadgeProblem(titleKey) {
 
 async function notify(alert) {
   const store = alert.other.storeName || alert.other.storeId || t("unknownStore");
+  // Only the fields both browsers support (Firefox has no buttons, contextMessage...).
   const options = {
     type: "basic",
     title: t(alert.kind === "copied" ? "notifyCopiedTitle" : "notifyResemblesTitle"),
     message: t(alert.kind === "copied" ? "notifyCopiedBody" : "notifyResemblesBody",
       [alert.own.fileName || "?", store]),
-    contextMessage: alert.other.title || "",
-    priority: 2,
   };
   const id = `picguard-alert-${alert.id}`;
   try {
