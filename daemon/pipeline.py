@@ -13,13 +13,13 @@ import threading
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 
+import scraper
 from daemon import notify
 from daemon.alerting import raise_alert
 from daemon.config import Settings
 from daemon.imageio import ImageError, make_thumbnail
 from daemon.ledger import note_first_seen
 from daemon.matcher import MATCHER_VERSION, Analysis, CatalogMatcher, analyse, match_against
-import scraper
 from daemon.pages import PageError, ingest_page, refused_address
 from daemon.store import Store
 from daemon.timeutil import in_seconds
