@@ -7,8 +7,11 @@ from __future__ import annotations
 
 import hashlib
 import io
+import itertools
+import multiprocessing
 import os
 from collections.abc import Callable, Iterable, Iterator
+from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -25,6 +28,9 @@ IMAGE_SUFFIXES = {".jpg", ".jpeg", ".jpe", ".png", ".webp", ".avif", ".heic", ".
 # Originals straight from a camera are rarely above 60 MB; a larger file is refused up front
 # rather than read into memory.
 MAX_ORIGINAL_BYTES = 200 * 1024 * 1024
+# From this many files on, analysis runs in worker processes (start-up costs ~1 s).
+PARALLEL_FROM = 16
+Prepared = tuple[str, dict, bytes | None, bytes | None]
 
 
 @dataclass
@@ -76,45 +82,81 @@ def describe_photo(path: Path, data: bytes) -> dict:
     }
 
 
-def register_file(store: Store, path: Path, shoot: str | None = None) -> tuple[str, dict]:
-    """Register one original. Returns ('added'|'duplicate'|'failed', info)."""
+def prepare_file(path: Path, known: frozenset[str] = frozenset()) -> Prepared:
+    """Read, hash, describe and analyse one original (no database: runs in worker processes).
+
+    Returns ('ready', photo facts, fingerprint blob, features blob), or ('duplicate'|'failed',
+    info, None, None). Files whose SHA-256 is in `known` skip the costly analysis.
+    """
     try:
         size = path.stat().st_size
         if size > MAX_ORIGINAL_BYTES:
             return "failed", {"path": str(path), "reason": (
                 f"file is {size // 2**20} MB, over the {MAX_ORIGINAL_BYTES // 2**20} MB limit; "
-                "register a smaller export of the photo")}
+                "register a smaller export of the photo")}, None, None
         data = path.read_bytes()
     except OSError as exc:
-        return "failed", {"path": str(path), "reason": f"cannot read the file: {exc.strerror}"}
+        return "failed", {"path": str(path),
+                          "reason": f"cannot read the file: {exc.strerror}"}, None, None
     sha = hashlib.sha256(data).hexdigest()
-    known = store.photo_by_sha(sha)
-    if known:
-        return "duplicate", {"path": str(path), "id": known["id"], "same_as": known["path"]}
+    if sha in known:
+        return "duplicate", {"path": str(path), "sha256": sha}, None, None
     try:
         photo = describe_photo(path, data)
         analysis = analyse(data)
     except ImageError as exc:
-        return "failed", {"path": str(path), "reason": str(exc)}
-    photo_id, created = store.add_photo(
-        photo, analysis.fingerprint.to_bytes(), analysis.features_bytes(), MATCHER_VERSION,
-        shoot=shoot,
-    )
-    if not created:  # registered concurrently by another process
-        return "duplicate", {"path": str(path), "id": photo_id, "same_as": photo["path"]}
+        return "failed", {"path": str(path), "reason": str(exc)}, None, None
+    return "ready", photo, analysis.fingerprint.to_bytes(), analysis.features_bytes()
+
+
+def _store_prepared(store: Store, prepared: Prepared, shoot: str | None) -> tuple[str, dict]:
+    """Write one prepared original (the database side of registration)."""
+    outcome, info, fingerprint, features = prepared
+    if outcome == "duplicate":
+        known = store.photo_by_sha(info["sha256"])
+        return "duplicate", {"path": info["path"], "id": known["id"], "same_as": known["path"]}
+    if outcome == "failed":
+        return "failed", info
+    photo_id, created = store.add_photo(info, fingerprint, features, MATCHER_VERSION,
+                                        shoot=shoot)
+    if not created:  # the same bytes twice in one batch, or another process was quicker
+        return "duplicate", {"path": info["path"], "id": photo_id, "same_as": info["path"]}
     note_registration(store, photo_id)  # provenance ledger entry (catalog.register)
-    return "added", {"path": str(path), "id": photo_id, "sha256": sha,
-                     "taken_at": photo["taken_at"], "has_gps": photo["has_gps"]}
+    return "added", {"path": info["path"], "id": photo_id, "sha256": info["sha256"],
+                     "taken_at": info["taken_at"], "has_gps": info["has_gps"]}
+
+
+def register_file(store: Store, path: Path, shoot: str | None = None) -> tuple[str, dict]:
+    """Register one original. Returns ('added'|'duplicate'|'failed', info)."""
+    return _store_prepared(store, prepare_file(path, store.photo_shas()), shoot)
 
 
 def register(store: Store, paths: Iterable[Path], shoot: str | None = None,
-             progress: Callable[[Iterable[Path]], Iterable[Path]] | None = None
-             ) -> RegisterReport:
-    """Register every image under `paths`; one bad file is reported and the rest go on."""
+             progress: Callable[[Iterable, int], Iterable] | None = None,
+             workers: int | None = None) -> RegisterReport:
+    """Register every image under `paths`; one bad file is reported and the rest go on.
+
+    Analysis (decode, hashes, features) runs in a process pool for larger batches, since it
+    is CPU-bound; all writes stay in this process, one transaction per photo.
+    """
     report = RegisterReport()
     files = list(iter_image_files(paths))
-    for path in progress(files) if progress else files:
-        outcome, info = register_file(store, path, shoot)
-        {"added": report.added, "duplicate": report.duplicates,
-         "failed": report.failed}[outcome].append(info)
+    known = frozenset(store.photo_shas())
+    workers = workers or min(4, os.cpu_count() or 1)
+    if workers > 1 and len(files) >= PARALLEL_FROM:
+        # spawn, not fork: the parent may hold threads (SQLite, OpenMP) a fork would copy
+        pool = ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("spawn"))
+        results: Iterable[Prepared] = pool.map(prepare_file, files, itertools.repeat(known),
+                                               chunksize=4)
+    else:
+        pool = None
+        results = (prepare_file(path, known) for path in files)
+    try:
+        for prepared in progress(results, len(files)) if progress else results:
+            outcome, info = _store_prepared(store, prepared, shoot)
+            {"added": report.added, "duplicate": report.duplicates,
+             "failed": report.failed}[outcome].append(info)
+    finally:
+        if pool is not None:
+            pool.shutdown(cancel_futures=True)
     return report

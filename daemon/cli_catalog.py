@@ -30,9 +30,9 @@ def catalog_add(settings: Settings, paths: tuple[Path, ...], shoot: str | None,
 
     store = open_store(settings)
 
-    def progress(files):
-        return tqdm(files, desc="Registering", unit="photo", file=click.get_text_stream("stderr"),
-                    disable=len(files) < 2, leave=False)
+    def progress(results, total: int):
+        return tqdm(results, total=total, desc="Registering", unit="photo",
+                    file=click.get_text_stream("stderr"), disable=total < 2, leave=False)
 
     report = register(store, list(paths), shoot=shoot or None, progress=progress)
     if as_json:

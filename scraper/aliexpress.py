@@ -18,8 +18,10 @@ from bs4 import BeautifulSoup
 from . import ae_sources as src
 from .blocked import blocked_reason
 from .htmlutil import (
+    STORE_TAGS,
     PageMeta,
     clean_ae_title,
+    collect_tags,
     head_meta,
     img_sources,
     is_tracking_pixel,
@@ -307,7 +309,8 @@ def parse_description_page(text: str, url: str) -> Listing:
 
 def parse_store(text: str, url: str) -> Listing:
     """A store page: store id and name, its (lazy) images, and product links when rendered."""
-    soup = make_soup(text, only=("meta", "link", "title", "img", "a", "base"))
+    # Only the tags a store page needs (no scripts): much cheaper than a full tree.
+    soup = make_soup(collect_tags(text, STORE_TAGS))
     meta = read_meta(soup)
     match = _PAGE_CONFIG_STORE_RE.search(text) or _ANY_STORE_ID_RE.search(text)
     store_id = src.first(

@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
-from bs4 import BeautifulSoup, SoupStrainer, Tag
+from bs4 import BeautifulSoup, Tag
 from bs4.exceptions import ParserRejectedMarkup
 
 # Lazy-loading attributes first: the `src` of a lazy image is a placeholder
@@ -24,32 +24,46 @@ _SPACE_RE = re.compile(r"\s+")
 _AE_TITLE_TAIL_RE = re.compile(r"\s*[-|]\s*AliExpress(?:\s*\d+)?\s*$", re.IGNORECASE)
 _PRICE_HEAD_RE = re.compile(r"\d.*(?:%|OFF|\$|€|£|₪|₽|¥|₩|R\$|zł|руб)", re.IGNORECASE)
 _META_TAGS = ("meta", "link", "title", "base")
-# Script/style/comment bodies (skipped), or one wanted head tag (group 1, without
-# its "<"). Bodies are matched as runs of non-"<" text so the engine never
-# backtracks, and the common "<" prefix lets it jump between candidate tags.
-_HEAD_TAGS_RE = re.compile(
-    r"<(?:script\b[^>]*>[^<]*(?:<(?!/script)[^<]*)*"
-    r"|style\b[^>]*>[^<]*(?:<(?!/style)[^<]*)*"
-    r"|!--[^-]*(?:-(?!->)[^-]*)*-->"
-    r"|((?:meta|link|base)\b[^>]*>|title\b[^>]*>[^<]*</title\s*>))",
-    re.IGNORECASE,
-)
 
 
-def make_soup(markup: str, only: tuple[str, ...] | None = None) -> BeautifulSoup | None:
+def _tags_pattern(names: tuple[str, ...]) -> re.Pattern[str]:
+    """Script/style/comment bodies (skipped), or one wanted tag (group 1, without its "<").
+
+    Every alternative, once started, runs to its end or to the end of the text
+    (as a browser's tokenizer does) and never backtracks (possessive
+    quantifiers), so a scan is linear even on hostile text such as thousands of
+    unclosed "<meta". Quoted attribute values may hold ">". <title> is always
+    wanted, with its text.
+    """
+    attrs = r"""(?:[^>"'=]++|=\s*+(?:"[^"]*+(?:"|$)|'[^']*+(?:'|$))?|["'])*+(?:>|$)"""
+    return re.compile(
+        r"<(?:script\b[^>]*+(?:>|$)[^<]*+(?:<(?!/script)[^<]*+)*+"
+        r"|style\b[^>]*+(?:>|$)[^<]*+(?:<(?!/style)[^<]*+)*+"
+        r"|!--[^-]*+(?:-(?!->)[^-]*+)*+(?:-->|$)"
+        r"|((?:"
+        + "|".join(names)
+        + r")\b"
+        + attrs
+        + r"|title\b[^>]*+(?:>|$)[^<]*+(?:</title\s*>)?))",
+        re.IGNORECASE,
+    )
+
+
+HEAD_TAGS = _tags_pattern(("meta", "link", "base"))
+STORE_TAGS = _tags_pattern(("meta", "link", "base", "img", "source", "a"))
+
+
+def make_soup(markup: str) -> BeautifulSoup | None:
     """bs4 soup with the lxml parser, or None when the text has no markup at all.
 
-    `only` restricts the tree to those tag names (SoupStrainer), which is much
-    cheaper on big pages. XML declarations are dropped so bs4 parses XHTML as
-    HTML without warning.
+    XML declarations are dropped so bs4 parses XHTML as HTML without warning.
     """
     if "<" not in markup:
         return None
     if "<?" in markup:
         markup = _XML_DECL_RE.sub("", markup)
-    strainer = SoupStrainer(list(only)) if only else None
     try:
-        return BeautifulSoup(markup, "lxml", parse_only=strainer)
+        return BeautifulSoup(markup, "lxml")
     except (ParserRejectedMarkup, ValueError):
         return None
 
@@ -114,15 +128,22 @@ def read_meta(soup: BeautifulSoup | None) -> PageMeta:
     return meta
 
 
+def collect_tags(text: str, pattern: re.Pattern[str]) -> str:
+    """Just the wanted tags of a page (see _tags_pattern), joined: a tiny document for bs4.
+
+    Tags inside scripts, styles and comments are not tags and are skipped.
+    """
+    return "\n".join("<" + m.group(1) for m in pattern.finditer(text) if m.group(1))
+
+
 def head_meta(text: str) -> PageMeta:
     """read_meta over the head's meta/link/title/base tags only.
 
-    AliExpress heads carry up to 200 kB of inline script. A regex skips script,
-    style and comment bodies (tags inside them are not tags) and collects the
-    few wanted tags; bs4 then parses just those, attributes and entities included.
+    AliExpress heads carry up to 200 kB of inline script: bs4 parses only the
+    few wanted tags (attributes and entities included), not the scripts.
     """
-    tags = ["<" + m.group(1) for m in _HEAD_TAGS_RE.finditer(head_of(text)) if m.group(1)]
-    return read_meta(make_soup("\n".join(tags))) if tags else PageMeta()
+    tags = collect_tags(head_of(text), HEAD_TAGS)
+    return read_meta(make_soup(tags)) if tags else PageMeta()
 
 
 def img_sources(tag: Tag) -> list[str]:
@@ -169,7 +190,7 @@ def clean_ae_title(title: str | None) -> str | None:
         return None
     text = _AE_TITLE_TAIL_RE.sub("", text)
     parts = [p.strip() for p in text.split("|")]
-    if len(parts) > 1 and _PRICE_HEAD_RE.search(parts[0]):
+    if len(parts) > 1 and _PRICE_HEAD_RE.search(parts[0][:120]):
         # "7.66₪ 39% OFF|<title>|<category>|": the title is the part after the price.
         rest = [p for p in parts[1:] if p]
         return rest[0] if rest else None

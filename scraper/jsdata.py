@@ -71,9 +71,14 @@ def parse_json_at(text: str, start: int, what: str) -> Any:
         ) from None
 
 
-def iter_assignments(text: str, name_pattern: str) -> Iterator[int]:
-    """Positions of the `{` in every ``<name> = {`` (name_pattern is a regex)."""
-    for match in re.finditer(name_pattern + r"\s*=\s*(?=\{)", text):
+def iter_assignments(text: str, name_pattern: str, limit: int = 16) -> Iterator[int]:
+    """Positions of the `{` in the first `limit` ``<name> = {`` (name_pattern is a regex).
+
+    The limit keeps a hostile page with thousands of assignments linear.
+    """
+    for count, match in enumerate(re.finditer(name_pattern + r"\s*=\s*(?=\{)", text)):
+        if count >= limit:
+            return
         yield match.end()
 
 

@@ -178,15 +178,6 @@ def jpeg(path: Path, quality: int = 90, scale: float = 1.0) -> bytes:
         return out.getvalue()
 
 
-def cdn_ids(html: str) -> list[str]:
-    """AliExpress CDN image ids in a page, in order of first appearance."""
-    seen: dict[str, None] = {}
-    for match in _CDN_URL_RE.finditer(html):
-        image_id = re.sub(r"\.(?:jpe?g|png|webp)(?:_.*)?$", "", match.group(1))
-        seen.setdefault(image_id, None)
-    return list(seen)
-
-
 def gallery_urls(html: str) -> list[str]:
     """The URLs in the page's first `imagePathList` (the gallery), in order."""
     match = re.search(r'"imagePathList"\s*:\s*\[([^\]]*)\]', html)
@@ -206,8 +197,7 @@ def point_cdn_here(html: str, cdn: str) -> str:
     return _CDN_URL_RE.sub(lambda m: f"{cdn}/kf/{m.group(1)}{m.group(2)}", html)
 
 
-def item_page(fixture_html: str, cdn: str, nonce: str, extra_head: str = "",
-              extra_body: str = "") -> str:
+def item_page(fixture_html: str, cdn: str, nonce: str, extra_body: str = "") -> str:
     """A real fixture page as the browser would show it after rendering.
 
     The CDN URLs point at the local CDN, and the gallery the page's own (unavailable)
@@ -229,10 +219,7 @@ def item_page(fixture_html: str, cdn: str, nonce: str, extra_head: str = "",
         "document.getElementById('pg-test-gallery').addEventListener('click', e => {"
         " e.preventDefault(); window.__clicks.push(e.target.id); });</script>"
         f"{extra_body}")
-    html = re.sub(r"<body([^>]*)>", lambda m: f"<body{m.group(1)}>{gallery}", html, count=1)
-    if extra_head:
-        html = html.replace("<head>", f"<head>{extra_head}", 1)
-    return html
+    return re.sub(r"<body([^>]*)>", lambda m: f"<body{m.group(1)}>{gallery}", html, count=1)
 
 
 def csp(nonce: str) -> dict[str, str]:
@@ -456,7 +443,7 @@ def playwright_session():
 
 
 @pytest.fixture(scope="module")
-def market():
+def fake_market():
     server = MarketServer().start()
     yield server
     server.stop()

@@ -81,6 +81,7 @@ def test_pushed_copies_become_alerts_everywhere(tmp_path, photos_dir, shop) -> N
     shop.images["Sother1.jpg"] = unrelated[0].read_bytes()
     shop.images["Sother2.jpg"] = unrelated[1].read_bytes()
     daemon = Daemon(data, env={"PICGUARD_ALLOW_PRIVATE_HOSTS": "1"}).start()
+    stopped = False
     try:
         answer = daemon.post("pages", _page(shop, "1005000000000077", "555",
                                             ["Scopy1.jpg", "Scopy2.jpg", "Sother1.jpg",
@@ -114,8 +115,11 @@ def test_pushed_copies_become_alerts_everywhere(tmp_path, photos_dir, shop) -> N
         assert daemon.post(f"alerts/{target}", {"action": "not_mine"}).json()["state"] == \
             "dismissed"
         assert target not in {x["id"] for x in daemon.get("alerts").json()["alerts"]}
-    finally:
         assert daemon.stop() == 0, daemon.log()
+        stopped = True
+    finally:
+        if not stopped:
+            daemon.stop(signal.SIGKILL)
         receiver.stop()
     assert "PicGuard stopped" in daemon.log()
 
@@ -139,11 +143,12 @@ def test_sigkill_loses_nothing_and_the_queue_finishes(tmp_path, photos_dir) -> N
         names.append(f"Sq{i}.jpg")
     env = {"PICGUARD_ALLOW_PRIVATE_HOSTS": "1"}
     daemon = Daemon(data, env=env).start()
+    restarted = Daemon(data, port=daemon.port, env=env)
     try:
         assert daemon.post("pages", _page(shop, "1005000000000088", "556", names)).ok
         daemon.wait_for(lambda: daemon.get("status").json()["images"]["fetched"] >= 2)
         daemon.stop(signal.SIGKILL)
-        restarted = Daemon(data, port=daemon.port, env=env).start()
+        restarted.start()
         status = restarted.wait_for(
             lambda: (s := restarted.get("status").json())["images"]["fetched"] == 16 and s,
             timeout=90)
@@ -152,6 +157,7 @@ def test_sigkill_loses_nothing_and_the_queue_finishes(tmp_path, photos_dir) -> N
         assert restarted.stop() == 0
     finally:
         daemon.stop(signal.SIGKILL)
+        restarted.stop(signal.SIGKILL)
         shop.stop()
     # Each image was fetched at most twice (once more only if it was in flight at the kill).
     fetched = [p for p in shop.requests if p.startswith("/kf/")]

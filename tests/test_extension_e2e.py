@@ -13,7 +13,10 @@ from pathlib import Path
 from types import SimpleNamespace
 
 import pytest
-from browser import (  # noqa: F401 - pytest fixtures imported by name
+
+pytest.register_assert_rewrite("browser")   # helpers' asserts report like tests'
+
+from browser import (  # noqa: E402
     ITEM_2022,
     ITEM_2023,
     ITEM_2025,
@@ -25,15 +28,14 @@ from browser import (  # noqa: F401 - pytest fixtures imported by name
     item_page,
     jpeg,
     launch_browser,
-    market,
     new_nonce,
     pair,
-    playwright_session,
     screenshot,
     stop_service_worker,
     wait_until,
 )
 
+pytest_plugins = ["browser"]   # fixtures: playwright_session, fake_market
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
 ITEM_URL = "http://he.aliexpress.com/item/32995535623.html"
@@ -47,7 +49,8 @@ def first_photo(folder: Path) -> Path:
 
 
 @pytest.fixture(scope="module")
-def shop(tmp_path_factory, photos_dir, fixtures_dir, market):
+def shop(tmp_path_factory, photos_dir, fixtures_dir, fake_market):
+    market = fake_market
     """A seller with two catalog photos, a competitor page showing edited copies of both
     (JPEG q60 at 80% size) among unrelated photos, and the daemon running."""
     clothing = photos_dir / "clothing"
@@ -176,9 +179,16 @@ def test_browse_pair_alert_badge_notification_marks_popup(shop, playwright_sessi
         assert popup.inner_text("#watch") == "Watch this listing"
         screenshot(popup, "extension-popup-en.png")
 
+        # "Check this image with PicGuard" (the image context menu's handler): the copy
+        # on the page resembles an image another store shows.
+        copy_url = next(m["src"] for m in marks)
+        checked = browser.sw("url => globalThis.picguard.checkImage(url)", copy_url)
+        assert checked["ok"] is True and checked["resembles"] is True and checked["hits"] >= 1
+        assert any(n.startswith("picguard-check-") for n in browser.notifications())
+
         # "Watch this listing" reaches the daemon.
         popup.click("#watch")
-        popup.wait_for_function("document.querySelector('#watch-result').textContent !== ''")
+        popup.wait_for_selector("#watch-result:not(:empty)", timeout=10000)
         assert popup.inner_text("#watch-result").startswith("Watching")
         assert any(w["url"] == ITEM_URL for w in daemon.api("GET", "watch")["watches"])
     finally:
@@ -203,7 +213,8 @@ def test_browse_pair_alert_badge_notification_marks_popup(shop, playwright_sessi
         assert popup.inner_text("#state") == "已连接"
         assert popup.locator("#alerts li").count() == 2
         text = popup.inner_text("body")
-        for phrase in ("最近的提醒", "您的图片被其他店铺使用", "您的原图", "对方店铺", "监控此商品"):
+        for phrase in ("最近的提醒", "您的图片被其他店铺使用", "您的原图", "对方店铺",
+                       "监控此商品"):
             assert phrase in text
         screenshot(popup, "extension-popup-zh.png")
     finally:
@@ -223,11 +234,11 @@ def test_single_page_navigation_pushes_the_new_item_with_its_mtop(shop, playwrig
 
         # The page swaps to another item the way AliExpress does: pushState, then it
         # fetches that item's mtop.aliexpress.pdp.pc.query for itself.
-        page.evaluate("""async () => {
-            history.pushState({}, '', '/item/%s.html');
+        page.evaluate("""async (item) => {
+            history.pushState({}, '', `/item/${item}.html`);
             const r = await fetch('/h5/mtop.aliexpress.pdp.pc.query/1.0/?jsv=2.5.1&data=x');
             await r.json();
-        }""" % SPA_ITEM)
+        }""", SPA_ITEM)
         stored = wait_until(lambda: listing(daemon, SPA_ITEM), 20, "the new item stored")
         assert stored["title"] == "Single-page navigation test item"
         assert stored["url"] == f"http://he.aliexpress.com/item/{SPA_ITEM}.html"
@@ -245,8 +256,9 @@ def test_single_page_navigation_pushes_the_new_item_with_its_mtop(shop, playwrig
         browser.context.close()
 
 
-def test_daemon_down_pushes_wait_and_are_delivered(tmp_path, fixtures_dir, market,
+def test_daemon_down_pushes_wait_and_are_delivered(tmp_path, fixtures_dir, fake_market,
                                                     playwright_session):
+    market = fake_market
     nonce = new_nonce()
     for name, url in ((ITEM_2022, US_URL), (ITEM_2025, DE_URL)):
         html = item_page((fixtures_dir / name).read_text(encoding="utf-8"), market.cdn, nonce)
@@ -297,3 +309,44 @@ def test_daemon_down_pushes_wait_and_are_delivered(tmp_path, fixtures_dir, marke
     finally:
         browser.context.close()
         daemon.stop()
+
+
+def test_withheld_host_access_is_detected_and_asked_for_again(shop, playwright_session):
+    """Firefox lets the seller revoke host permissions; Chromium lets them withhold site
+    access ("on click"). Chromium's extensions page does the latter here, as the seller
+    would: the extension notices, says so on the badge, and its popup and options page
+    ask for access again."""
+    browser = launch_browser(playwright_session, shop.tmp / "profile-access", shop.market)
+    try:
+        browser.sw("chrome.storage.local.set({pollSeconds: 1})")
+        pair(browser, shop.daemon)
+        wait_until(lambda: browser.badge() != "!", 15, "a paired badge")
+        extensions = browser.context.new_page()
+        extensions.goto("chrome://extensions/")
+
+        def site_access(level: str) -> None:
+            extensions.evaluate(
+                "([id, level]) => chrome.developerPrivate.updateExtensionConfiguration("
+                "{extensionId: id, hostAccess: level})", [browser.ext_id, level])
+
+        site_access("ON_CLICK")
+        wait_until(lambda: browser.badge() == "!", 15, "the badge to ask for access")
+        assert "needs access" in browser.sw("chrome.action.getTitle({})")
+        popup = browser.context.new_page()
+        popup.goto(browser.ext_url("popup/popup.html"))
+        popup.wait_for_selector("body[data-loaded=true]", timeout=15000)
+        assert popup.inner_text("#state") == "Needs access"
+        assert popup.is_visible("#grant") and popup.inner_text("#grant") == "Allow access"
+        options = browser.context.new_page()
+        options.goto(browser.ext_url("options/options.html"))
+        options.wait_for_selector("body[data-ready=true]", timeout=10000)
+        assert options.is_visible("#access-box")
+
+        site_access("ON_ALL_SITES")   # what "Allow access" gets once the seller agrees
+        wait_until(lambda: browser.badge() != "!", 15, "the badge back to alerts")
+        options.wait_for_selector("#access-box", state="hidden", timeout=10000)
+        popup.reload()
+        popup.wait_for_selector("body[data-loaded=true]", timeout=15000)
+        assert popup.inner_text("#state") == "Connected"
+    finally:
+        browser.context.close()

@@ -16,22 +16,25 @@ import gzip
 import json
 
 import pytest
-from browser import (  # noqa: F401 - pytest fixtures imported by name
+
+pytest.register_assert_rewrite("browser")   # helpers' asserts report like tests'
+
+from browser import (  # noqa: E402
     ITEM_2022,
     ITEM_2023,
     Daemon,
     csp,
+    free_port,
     gallery_urls,
     isolated_world_eval,
     item_page,
     launch_browser,
-    market,
     new_nonce,
     pair,
-    playwright_session,
     wait_until,
 )
 
+pytest_plugins = ["browser"]   # fixtures: playwright_session, fake_market
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
 ITEM_URL = "http://hostile.aliexpress.com/item/32995535623.html"
@@ -41,7 +44,8 @@ FORGED_ID = "5550001112223334"
 
 
 @pytest.fixture(scope="module")
-def setup(tmp_path_factory, fixtures_dir, market, playwright_session):
+def setup(tmp_path_factory, fixtures_dir, fake_market, playwright_session):
+    market = fake_market
     nonce = new_nonce()
     forged_mtop = {"data": {"result": {
         "GLOBAL_DATA": {"globalData": {"productId": "32995535623"}},
@@ -112,8 +116,9 @@ def test_web_page_has_no_way_to_the_extension_or_the_daemon(setup):
     # Calling the daemon directly: refused (its Origin is not an extension's), no token.
     answer = page.evaluate(f"""async () => {{
         const out = [];
-        for (const init of [{{}}, {{headers: {{Authorization: 'Bearer guess'}}}},
-                            {{method: 'POST', mode: 'no-cors', body: '{{"url":"x","html":"y"}}'}}]) {{
+        for (const init of [
+            {{}}, {{headers: {{Authorization: 'Bearer guess'}}}},
+            {{method: 'POST', mode: 'no-cors', body: '{{"url":"x","html":"y"}}'}}]) {{
           try {{
             const r = await fetch('{daemon.url}/api/v1/status', init);
             out.push(r.type === 'opaque' ? 'opaque' : r.status);
@@ -140,7 +145,7 @@ def test_forged_post_messages_are_ignored(setup):
     # The forged hello got nothing: the page-world hook had taken the real channel first.
     assert page.evaluate("window.__hostile") == []
     pages = daemon.db("SELECT html_gz FROM pages WHERE listing_id = ?", (listing["id"],))
-    assert all(b"<html>FORGED</html>" != gzip.decompress(p["html_gz"]) for p in pages)
+    assert all(gzip.decompress(p["html_gz"]) != b"<html>FORGED</html>" for p in pages)
     assert not market.requests_for("/kf/FORGED")
 
 
@@ -214,3 +219,53 @@ def test_oversized_page_is_cut_down_before_it_is_pushed(setup):
     expected = gallery_urls(market.pages["www.aliexpress.us/item/3256803382674519.html"]
                             .body.decode())
     assert gallery == set(expected)
+
+
+def test_push_queue_is_bounded(tmp_path, fake_market, playwright_session):
+    """A content script flooding the queue (daemon down) cannot grow it without bound:
+    at most 50 pages and 8 MB wait; the oldest are dropped and counted."""
+    browser = launch_browser(playwright_session, tmp_path / "profile", fake_market)
+    try:
+        options = browser.context.new_page()
+        options.goto(browser.ext_url("options/options.html"))
+        options.wait_for_selector("body[data-ready=true]", timeout=10000)
+        options.fill("#daemon-url", f"http://127.0.0.1:{free_port()}")   # nobody listens
+        options.fill("#token", "t" * 43)
+        options.click("#save")
+        options.wait_for_selector("#result[data-state=not_running]", timeout=15000)
+        assert "is not running" in options.inner_text("#result")
+
+        page = browser.context.new_page()
+        page.goto(ITEM_URL, wait_until="domcontentloaded")
+        answers = isolated_world_eval(page, """(async () => {
+            const out = [];
+            for (let i = 0; i < 55; i++) {
+              out.push(await chrome.runtime.sendMessage({type: 'page',
+                url: location.origin + '/item/' + (1005000000000000 + i) + '.html',
+                html: '<html><body>page ' + i + '</body></html>'}));
+            }
+            return out;
+        })()""")
+        assert all(a == {"ok": True, "queued": True} for a in answers)
+        queue = wait_until(lambda: (q := browser.queue())["waiting"] == 50 and q, 10,
+                           "a queue of 50")
+        assert queue["dropped"] >= 5
+        waiting = browser.sw("chrome.storage.local.get('queueIndex')")["queueIndex"]
+        assert "1005000000000054" in waiting[-1]["url"]   # the newest are kept
+        assert all("1005000000000000." not in e["url"] for e in waiting)
+
+        # Bytes too: three 4 MB pages do not fit in 8 MB together.
+        isolated_world_eval(page, """(async () => {
+            for (let i = 0; i < 3; i++) {
+              await chrome.runtime.sendMessage({type: 'page',
+                url: location.origin + '/item/' + (1006000000000000 + i) + '.html',
+                html: '<html>' + 'x'.repeat(4 << 20) + '</html>'});
+            }
+        })()""")
+        queue = wait_until(lambda: (q := browser.queue())["bytes"] <= 8 * 1024 * 1024
+                           and "1006000000000002" in browser.sw(
+                               "chrome.storage.local.get('queueIndex')")["queueIndex"][-1]["url"]
+                           and q, 10, "the byte cap")
+        assert queue["bytes"] > 4 * 1024 * 1024
+    finally:
+        browser.context.close()

@@ -12,6 +12,10 @@ from daemon.timeutil import now_iso
 class CatalogStore(StoreBase):
     """The seller's own photos."""
 
+    def photo_shas(self) -> set[str]:
+        """Every registered SHA-256, so a batch can skip known files before analysing them."""
+        return {row["sha256"] for row in self._q("SELECT sha256 FROM photos")}
+
     def photo_by_sha(self, sha256: str) -> dict | None:
         return self._one("SELECT * FROM photos WHERE sha256 = ?", (sha256,))
 

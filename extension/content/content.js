@@ -23,9 +23,12 @@
 
   // A private channel to our page-world script (content/main-world.js). Posted before any
   // page script runs; messages that arrive on the window itself are never read.
-  const channel = new MessageChannel();
-  channel.port1.onmessage = (event) => onMainWorld(event.data);
-  window.postMessage({ type: HELLO }, "*", [channel.port2]);
+  // Without it the page is still pushed, only without the captured mtop answer.
+  try {
+    const channel = new MessageChannel();
+    channel.port1.onmessage = (event) => onMainWorld(event.data);
+    window.postMessage({ type: HELLO }, "*", [channel.port2]);
+  } catch { /* no channel: no mtop capture on this page */ }
 
   function onMainWorld(data) {
     if (!data || typeof data !== "object") return;

@@ -7,9 +7,12 @@ export function t(key, substitutions) {
   return ext.i18n.getMessage(key, substitutions) || key;
 }
 
-/** The language the messages are shown in ("en", "zh-CN"), not merely the browser's. */
+/**
+ * The language the messages are shown in ("en", "zh-CN"), from the messages themselves:
+ * the browser's reported UI language can differ from the bundle it picked.
+ */
 export function uiLanguage() {
-  return (ext.i18n.getMessage("@@ui_locale") || ext.i18n.getUILanguage()).replace("_", "-");
+  return ext.i18n.getMessage("languageTag") || ext.i18n.getUILanguage();
 }
 
 export function localize(root = document) {
