@@ -82,7 +82,11 @@ def create_api(pipeline: Pipeline, monitor: Monitor) -> Blueprint:
         except ValueError as exc:
             raise ApiError(400, "bad_number", "since and limit must be whole numbers") from exc
         thumbs = request.args.get("thumbs", "1") != "0"
-        rows = store.list_alerts(state=state, since=since, limit=limit)
+        order = request.args.get("order", "asc")
+        if order not in {"asc", "desc"}:
+            raise ApiError(400, "bad_order", "order must be asc (oldest first) or desc")
+        rows = store.list_alerts(state=state, since=since, limit=limit,
+                                 newest_first=order == "desc")
         return {"alerts": [_view(r, thumbs) for r in rows], "counts": store.alert_counts()}
 
     @api.get("/alerts/<int:alert_id>")

@@ -158,16 +158,24 @@ def alerts(settings: Settings, show_all: bool, as_json: bool) -> None:
     from daemon.alerting import alert_view
 
     rows = open_store(settings).list_alerts(state="all" if show_all else "new", limit=100_000)
-    for row in rows:
-        view = alert_view(row)
-        if as_json:
+    views = [alert_view(row) for row in rows]
+    if as_json:
+        for view in views:
             echo_json(view)
-            continue
-        o = view["other"]
-        click.echo(f"#{view['id']:<4} {view['kind']:9} {view['state']:9} score "
-                   f"{view['score']:.2f}  {view['own']['file_name']} -> "
-                   f"{o['store_name'] or o['store_id'] or '?'} {o['listing_url'] or o['url']}")
-    if not rows and not as_json:
+        return
+    # Grouped by the other store's listing: one complaint or report covers a whole listing.
+    by_listing: dict = {}
+    for view in views:
+        by_listing.setdefault(view["other"]["listing_id"], []).append(view)
+    for group in by_listing.values():
+        o = group[0]["other"]
+        click.echo(f"{o['store_name'] or o['store_id'] or '?'} (store {o['store_id'] or '-'}): "
+                   f"{o['title'] or ''} {o['listing_url'] or ''}")
+        for view in group:
+            click.echo(f"  #{view['id']:<4} {view['kind']:9} {view['state']:9} score "
+                       f"{view['score']:.2f}  {view['own']['file_name']} -> {view['other']['url']}"
+                       f"  (first seen {view['other']['first_seen']})")
+    if not rows:
         click.echo("No alerts." if show_all else "No new alerts (--all shows every one).")
 
 

@@ -77,13 +77,16 @@ class AlertStore(StoreBase):
             )
             return cur.lastrowid, True
 
-    def list_alerts(self, state: str = "new", since: int = 0, limit: int = 200) -> list[dict]:
+    def list_alerts(self, state: str = "new", since: int = 0, limit: int = 200,
+                    newest_first: bool = False) -> list[dict]:
         """Alerts joined with photo, image, listing and store; `state` 'all' for every one."""
         where, params = "a.id > ?", [since]
         if state != "all":
             where += " AND a.state = ?"
             params.append(state)
-        return self._q(f"{_ALERT_SELECT} WHERE {where} ORDER BY a.id LIMIT ?", [*params, limit])
+        order = "DESC" if newest_first else "ASC"
+        return self._q(f"{_ALERT_SELECT} WHERE {where} ORDER BY a.id {order} LIMIT ?",
+                       [*params, limit])
 
     def get_alert(self, alert_id: int) -> dict | None:
         rows = self._q(f"{_ALERT_SELECT} WHERE a.id = ?", (alert_id,))

@@ -112,11 +112,8 @@ export async function pollAlerts(settings) {
 
 /** The most recent alerts of every state, newest first, for the popup. */
 export async function recentAlerts(settings, limit = 10) {
-  const { alertCursor } = await ext.storage.local.get("alertCursor");
-  const cursor = Number.isInteger(alertCursor) ? alertCursor : 0;
-  const since = Math.max(0, cursor - 3 * limit);
-  const data = await callDaemon(settings, "GET", `alerts?state=all&since=${since}&limit=100`);
+  const data = await callDaemon(settings, "GET", `alerts?state=all&order=desc&limit=${limit}`);
   const alerts = (Array.isArray(data.alerts) ? data.alerts : []).map(cleanAlert).filter(Boolean);
-  return { alerts: alerts.reverse().slice(0, limit),
+  return { alerts: alerts.slice(0, limit),
     counts: data.counts && typeof data.counts === "object" ? data.counts : {} };
 }
