@@ -13,20 +13,20 @@ import json
 import re
 from typing import Any
 
-from bs4 import BeautifulSoup
+from bs4 import BeautifulSoup, Tag
 
 from . import ae_sources as src
 from .blocked import blocked_reason
 from .htmlutil import (
-    STORE_TAGS,
     PageMeta,
     clean_ae_title,
-    collect_tags,
     head_meta,
     img_sources,
     is_tracking_pixel,
     make_soup,
     read_meta,
+    store_tags,
+    walk_tags,
 )
 from .jsdata import assigned_object
 from .model import (
@@ -60,9 +60,13 @@ from .urls import (
 
 # Containers of the seller's description, in the description page and in a
 # rendered item page (the extension serialises the live DOM).
-_DESC_SELECTOR = (
-    ".detailmodule_html, .detail-desc-decorate-richtext, .detailmodule_image, "
-    "#product-description, .product-description"
+_DESC_CLASSES = frozenset(
+    {
+        "detailmodule_html",
+        "detail-desc-decorate-richtext",
+        "detailmodule_image",
+        "product-description",
+    }
 )
 _DESC_MARKERS = ("detailmodule_", "detail-desc-decorate", "product-description")
 _NOT_FOUND_MARKERS = ('class="not-found--', "class='not-found--")
@@ -83,6 +87,7 @@ def looks_like_item_data(text: str) -> bool:
 
 
 def looks_like_store(text: str) -> bool:
+    """True when the text carries a store page's `pageConfig` with a store id."""
     return bool(_PAGE_CONFIG_STORE_RE.search(text))
 
 
@@ -131,15 +136,34 @@ def _collect_facts(text: str, mtop: Any, notes: list[str]) -> list[src.ItemFacts
     return [f for f in facts if f is not None]
 
 
+def _same_product(facts: list[src.ItemFacts]) -> tuple[list[src.ItemFacts], bool]:
+    """Keep only facts about the captured mtop response's product; True when some were not.
+
+    After a single-page navigation the page's embedded data (and its og:image and rendered
+    description) still describe the first item while the mtop response describes the new
+    one; mixing them would give one listing another product's images.
+    """
+    lead = facts[0] if facts and facts[0].source == "mtop" else None
+    if lead is None or not lead.product_id:
+        return facts, False
+    same = {lead.product_id, *lead.alt_ids}
+    kept = [lead] + [f for f in facts[1:]
+                     if not f.product_id or f.product_id in same or same & set(f.alt_ids)]
+    return kept, len(kept) < len(facts)
+
+
 def _merged(facts: list[src.ItemFacts], name: str) -> Any:
     return src.first(*(getattr(f, name) for f in facts))
 
 
-def parse_item(text: str, url: str, mtop: Any = None, meta: PageMeta | None = None) -> Listing:
+def parse_item(text: str, url: str, mtop: Any = None) -> Listing:
     """An AliExpress item page (or saved item data object) as a Listing."""
     notes: list[str] = []
-    facts = _collect_facts(text, mtop, notes)
-    meta = meta if meta is not None else head_meta(text)
+    facts, stale_page = _same_product(_collect_facts(text, mtop, notes))
+    if stale_page:
+        notes.append("the page's own data describes another item (a single-page navigation); "
+                     "only the captured mtop response was used")
+    meta = head_meta(text) if not stale_page else PageMeta()
     gallery_facts = next((f for f in facts if f.gallery), None)
     ordered = ([gallery_facts] if gallery_facts else []) + [
         f for f in facts if f is not gallery_facts
@@ -181,7 +205,7 @@ def parse_item(text: str, url: str, mtop: Any = None, meta: PageMeta | None = No
         else _merged(ordered, "variants")
     )
     images.add_all(variants or [], ROLE_VARIANT)
-    if any(marker in text for marker in _DESC_MARKERS):
+    if not stale_page and any(marker in text for marker in _DESC_MARKERS):
         _description_into(make_soup(text), url, images, anywhere=False)
     og_added = images.add_all(meta.all("og:image", "og:image:secure_url"), ROLE_OG, base=url)
     if gallery_facts is None:
@@ -253,19 +277,25 @@ def _alt_ids(
 # --- description ------------------------------------------------------------------------------
 
 
+def _is_description_box(tag: Tag) -> bool:
+    classes = tag.get("class") or []
+    classes = [classes] if isinstance(classes, str) else classes
+    return tag.get("id") == "product-description" or not _DESC_CLASSES.isdisjoint(classes)
+
+
 def _description_into(
     soup: BeautifulSoup | None, base: str, images: ImageCollector, anywhere: bool
 ) -> None:
     """Add description images; `anywhere` takes every <img> when no container is found."""
     if soup is None:
         return
-    containers = soup.select(_DESC_SELECTOR)
-    if containers:
-        tags = [tag for box in containers for tag in box.find_all(["img", "source"])]
-    elif anywhere:
-        tags = soup.find_all(["img", "source"])
-    else:
-        return
+    inside: list[Tag] = []
+    everywhere: list[Tag] = []
+    for tag, in_box in walk_tags(soup, lambda t, up: up or _is_description_box(t), False):
+        if tag.name in ("img", "source"):
+            (inside if in_box else everywhere).append(tag)
+    has_box = bool(inside) or soup.find(_is_description_box) is not None
+    tags = inside if has_box else everywhere if anywhere else []
     for tag in tags:
         if is_tracking_pixel(tag):
             continue
@@ -285,6 +315,7 @@ def description_images(text: str, url: str) -> list[ImageRef]:
 
 
 def parse_description_page(text: str, url: str) -> Listing:
+    """The separately served description page as a Listing of kind `description`."""
     listing = Listing(
         marketplace=MARKETPLACE_ALIEXPRESS,
         kind=KIND_DESCRIPTION,
@@ -310,7 +341,7 @@ def parse_description_page(text: str, url: str) -> Listing:
 def parse_store(text: str, url: str) -> Listing:
     """A store page: store id and name, its (lazy) images, and product links when rendered."""
     # Only the tags a store page needs (no scripts): much cheaper than a full tree.
-    soup = make_soup(collect_tags(text, STORE_TAGS))
+    soup = make_soup(store_tags(text))
     meta = read_meta(soup)
     match = _PAGE_CONFIG_STORE_RE.search(text) or _ANY_STORE_ID_RE.search(text)
     store_id = src.first(
@@ -346,6 +377,7 @@ def parse_store(text: str, url: str) -> Listing:
 
 
 def _store_images(soup: BeautifulSoup, base: str) -> list[ImageRef]:
+    """AliExpress CDN images of a store page, lazy `data-src` first, no pixels or UI icons."""
     images = ImageCollector()
     for tag in soup.find_all("img"):
         if is_tracking_pixel(tag):
@@ -359,11 +391,12 @@ def _store_images(soup: BeautifulSoup, base: str) -> list[ImageRef]:
 
 
 def _product_links(soup: BeautifulSoup, base: str) -> list[str]:
+    """Canonical item URLs of the rendered product grid, once each, in page order."""
     links: list[str] = []
     seen: set[str] = set()
     for tag in soup.find_all("a", href=True):
         href = tag.get("href")
-        if not isinstance(href, str) or "/item/" not in href and "/i/" not in href:
+        if not isinstance(href, str) or ("/item/" not in href and "/i/" not in href):
             continue
         item_id = item_id_from_url(normalize_page_url(href, base))
         if item_id and item_id not in seen:

@@ -14,7 +14,14 @@ from urllib.parse import urlsplit, urlunsplit
 from bs4 import BeautifulSoup, Tag
 
 from .blocked import blocked_reason
-from .htmlutil import PageMeta, clean_text, make_soup, read_meta
+from .htmlutil import (
+    PageMeta,
+    clean_text,
+    make_soup,
+    page_meta,
+    script_blocks,
+    walk_tags,
+)
 from .model import (
     KIND_ITEM,
     KIND_OTHER,
@@ -35,6 +42,7 @@ _LD_WRAPPER_RE = re.compile(r"^\s*(?:<!--|<!\[CDATA\[)|(?:-->|\]\]>)\s*$")
 _MICRODATA_PRODUCT_RE = re.compile(
     r"schema\.org/(?:Product|ProductGroup|IndividualProduct)\b", re.IGNORECASE
 )
+_ITEMSCOPE_RE = re.compile(r"\bitemscope\b", re.IGNORECASE)
 _MAX_LD_NODES = 20000  # bounds the walk over hostile JSON-LD
 
 
@@ -49,10 +57,12 @@ def _is_product(node: Any) -> bool:
     return isinstance(node, dict) and bool(_types(node) & _PRODUCT_TYPES)
 
 
-def _ld_documents(soup: BeautifulSoup, notes: list[str]) -> list[Any]:
+def _ld_documents(text: str, notes: list[str]) -> list[Any]:
     docs: list[Any] = []
-    for script in soup.find_all("script", attrs={"type": _LD_TYPE_RE}):
-        raw = _LD_WRAPPER_RE.sub("", script.get_text() or "").strip().rstrip(";")
+    for attrs, body in script_blocks(text):
+        if not _LD_TYPE_RE.search(attrs):
+            continue
+        raw = _LD_WRAPPER_RE.sub("", body).strip().rstrip(";")
         if not raw:
             continue
         try:
@@ -62,14 +72,14 @@ def _ld_documents(soup: BeautifulSoup, notes: list[str]) -> list[Any]:
     return docs
 
 
-def jsonld_products(soup: BeautifulSoup, notes: list[str]) -> list[dict]:
+def jsonld_products(text: str, notes: list[str]) -> list[dict]:
     """Product nodes at the top of JSON-LD blocks, in @graph, or as a page's mainEntity.
 
     Products nested elsewhere (related or similar products) are not this listing.
     """
     products: list[dict] = []
     budget = _MAX_LD_NODES
-    stack: list[Any] = list(reversed(_ld_documents(soup, notes)))
+    stack: list[Any] = list(reversed(_ld_documents(text, notes)))
     while stack and budget > 0:
         budget -= 1
         node = stack.pop()
@@ -114,19 +124,7 @@ def _text_field(node: dict, *keys: str) -> str | None:
 # --- microdata ---------------------------------------------------------------------------------
 
 
-def _owner_scope(tag: Tag) -> Tag | None:
-    parent = tag.parent
-    while parent is not None and isinstance(parent, Tag):
-        if parent.has_attr("itemscope"):
-            return parent
-        parent = parent.parent
-    return None
-
-
 def _prop_value(tag: Tag) -> str | None:
-    if tag.has_attr("itemscope"):  # an ImageObject: its own url/contentUrl
-        inner = tag.find(attrs={"itemprop": re.compile(r"^(contentUrl|url)$")})
-        return _prop_value(inner) if isinstance(inner, Tag) else None
     for attr in ("content", "data-src", "src", "href"):
         value = tag.get(attr)
         if isinstance(value, str) and value.strip():
@@ -135,22 +133,47 @@ def _prop_value(tag: Tag) -> str | None:
 
 
 def microdata_products(soup: BeautifulSoup) -> list[dict[str, list[str]]]:
-    """Each microdata Product as {property: [values]} (own properties only)."""
-    products = []
-    for scope in soup.find_all(attrs={"itemtype": _MICRODATA_PRODUCT_RE}):
-        if not scope.has_attr("itemscope"):
+    """Each microdata Product as {property: [values]}, its own properties only.
+
+    One pass over the tree: each tag's owner is the nearest enclosing
+    itemscope, so a nested Review's author photo is the review's, not the
+    product's. An `image` that is itself an ImageObject scope gives its
+    contentUrl/url.
+    """
+    props: dict[int, dict[str, list[str | Tag]]] = {}
+    products: list[Tag] = []
+    walk = walk_tags(soup, lambda t, up: t if t.has_attr("itemscope") else up, None)
+    for tag, owner in walk:
+        if tag.has_attr("itemscope"):
+            props[id(tag)] = {}
+            if _MICRODATA_PRODUCT_RE.search(str(tag.get("itemtype") or "")):
+                products.append(tag)
+        names = tag.get("itemprop")
+        if owner is None or not names:
             continue
-        props: dict[str, list[str]] = {}
-        for tag in scope.find_all(attrs={"itemprop": True}):
-            if _owner_scope(tag) is not scope:
-                continue
-            value = _prop_value(tag)
-            names = tag.get("itemprop")
-            for name in names.split() if isinstance(names, str) else names or []:
+        value: str | Tag | None = tag if tag.has_attr("itemscope") else _prop_value(tag)
+        for name in names.split() if isinstance(names, str) else names:
+            if value is not None:
+                props[id(owner)].setdefault(name, []).append(value)
+    result = []
+    for product in products:
+        own: dict[str, list[str]] = {}
+        for name, values in props[id(product)].items():
+            for value in values:
+                if isinstance(value, Tag):  # a nested scope: its url
+                    inner = props.get(id(value), {})
+                    value = next(
+                        (
+                            v
+                            for v in inner.get("contentUrl", []) + inner.get("url", [])
+                            if isinstance(v, str)
+                        ),
+                        None,
+                    )
                 if value:
-                    props.setdefault(name, []).append(value)
-        products.append(props)
-    return products
+                    own.setdefault(name, []).append(value)
+        result.append(own)
+    return result
 
 
 # --- the page ---------------------------------------------------------------------------------
@@ -178,15 +201,17 @@ def parse_generic(text: str, url: str) -> Listing:
         store_url=shop_url,
     )
     reason = blocked_reason(text)
-    soup = make_soup(text)
-    if soup is None:
+    if "<" not in text:
         listing.status = STATUS_BLOCKED if reason else STATUS_UNSUPPORTED
         listing.reason = reason or "this is not an HTML page (no tags found)"
         return listing
-    meta = read_meta(soup)
+    # JSON-LD and meta tags are read without building the page's whole tree;
+    # the tree (the slow part on big pages) is built only for microdata.
+    meta = page_meta(text)
     base = absolute_url(meta.base, url) or url
-    products = jsonld_products(soup, listing.notes)
-    micro = microdata_products(soup)
+    products = jsonld_products(text, listing.notes)
+    soup = make_soup(text) if _ITEMSCOPE_RE.search(text) else None
+    micro = microdata_products(soup) if soup is not None else []
     images = ImageCollector()
     for product in products:
         images.add_all(_image_values(product.get("image")), ROLE_GALLERY, base)

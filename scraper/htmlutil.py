@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
+from typing import TypeVar
 
 from bs4 import BeautifulSoup, Tag
 from bs4.exceptions import ParserRejectedMarkup
@@ -24,6 +26,14 @@ _SPACE_RE = re.compile(r"\s+")
 _AE_TITLE_TAIL_RE = re.compile(r"\s*[-|]\s*AliExpress(?:\s*\d+)?\s*$", re.IGNORECASE)
 _PRICE_HEAD_RE = re.compile(r"\d.*(?:%|OFF|\$|€|£|₪|₽|¥|₩|R\$|zł|руб)", re.IGNORECASE)
 _META_TAGS = ("meta", "link", "title", "base")
+T = TypeVar("T")
+# Head tags worth parsing: <title>, <base>, and meta/link naming og:, canonical, product:, itemprop.
+_WANTED_HEAD_RE = re.compile(r"^(?:title|base)\b|og:|canonical|product:|itemprop", re.IGNORECASE)
+# Store tags worth parsing: images, links to items, and the wanted head tags.
+_WANTED_STORE_RE = re.compile(
+    r"^(?:img|source)\b|^a\b.*/(?:item|i)/|^(?:title|base)\b|og:|canonical",
+    re.IGNORECASE | re.DOTALL,
+)
 
 
 def _tags_pattern(names: tuple[str, ...]) -> re.Pattern[str]:
@@ -50,6 +60,13 @@ def _tags_pattern(names: tuple[str, ...]) -> re.Pattern[str]:
 
 
 HEAD_TAGS = _tags_pattern(("meta", "link", "base"))
+# Comments (skipped) or a script: its attributes (group 1) and its text (group 2).
+_SCRIPTS_RE = re.compile(
+    r"<(?:!--[^-]*+(?:-(?!->)[^-]*+)*+(?:-->|$)"
+    r"""|script\b((?:[^>"']++|"[^"]*+(?:"|$)|'[^']*+(?:'|$))*+)(?:>|$)"""
+    r"([^<]*+(?:<(?!/script)[^<]*+)*+))",
+    re.IGNORECASE,
+)
 STORE_TAGS = _tags_pattern(("meta", "link", "base", "img", "source", "a"))
 
 
@@ -128,22 +145,42 @@ def read_meta(soup: BeautifulSoup | None) -> PageMeta:
     return meta
 
 
-def collect_tags(text: str, pattern: re.Pattern[str]) -> str:
-    """Just the wanted tags of a page (see _tags_pattern), joined: a tiny document for bs4.
+def collect_tags(text: str, pattern: re.Pattern[str], keep: re.Pattern[str] | None = None) -> str:
+    """The wanted tags of a page (see _tags_pattern), joined: a tiny document for bs4.
 
-    Tags inside scripts, styles and comments are not tags and are skipped.
+    Tags inside scripts, styles and comments are not tags and are skipped;
+    `keep`, when given, must match (search) a tag's text for it to be kept.
     """
-    return "\n".join("<" + m.group(1) for m in pattern.finditer(text) if m.group(1))
+    tags = (m.group(1) for m in pattern.finditer(text))
+    return "\n".join("<" + t for t in tags if t and (keep is None or keep.search(t)))
+
+
+def script_blocks(text: str) -> Iterator[tuple[str, str]]:
+    """(attributes, text) of every <script> outside comments, in one linear scan."""
+    for match in _SCRIPTS_RE.finditer(text):
+        if match.group(1) is not None:
+            yield match.group(1), match.group(2)
+
+
+def page_meta(text: str) -> PageMeta:
+    """read_meta over only the meta/link/title/base tags PicGuard reads.
+
+    Big pages carry hundreds of kB of inline script and dozens of irrelevant
+    tags (preconnect links, analytics metas): bs4 parses just the few wanted
+    tags (attributes and entities included), not the page.
+    """
+    wanted = collect_tags(text, HEAD_TAGS, _WANTED_HEAD_RE)
+    return read_meta(make_soup(wanted)) if wanted else PageMeta()
+
+
+def store_tags(text: str) -> str:
+    """The tags a store page is read from: images, item links, title and og/canonical."""
+    return collect_tags(text, STORE_TAGS, _WANTED_STORE_RE)
 
 
 def head_meta(text: str) -> PageMeta:
-    """read_meta over the head's meta/link/title/base tags only.
-
-    AliExpress heads carry up to 200 kB of inline script: bs4 parses only the
-    few wanted tags (attributes and entities included), not the scripts.
-    """
-    tags = collect_tags(head_of(text), HEAD_TAGS)
-    return read_meta(make_soup(tags)) if tags else PageMeta()
+    """page_meta over the head only (AliExpress item pages keep their meta there)."""
+    return page_meta(head_of(text))
 
 
 def img_sources(tag: Tag) -> list[str]:
@@ -157,6 +194,21 @@ def img_sources(tag: Tag) -> list[str]:
     if isinstance(srcset, str) and srcset.strip():
         found.append(_largest_in_srcset(srcset))
     return found
+
+
+def walk_tags(root: Tag, inherit: Callable[[Tag, T], T], start: T) -> Iterator[tuple[Tag, T]]:
+    """Every tag under `root` in document order, with the value its parent passes down.
+
+    `inherit(tag, parent_value)` gives the value for the tag's children. One
+    iterative pass: linear even on hostile, deeply nested pages, where walking
+    up to the ancestors of every tag would be quadratic.
+    """
+    stack: list[tuple[Tag, T]] = [(c, start) for c in reversed(root.contents) if isinstance(c, Tag)]
+    while stack:
+        tag, passed = stack.pop()
+        yield tag, passed
+        value = inherit(tag, passed)
+        stack.extend((c, value) for c in reversed(tag.contents) if isinstance(c, Tag))
 
 
 def is_tracking_pixel(tag: Tag) -> bool:

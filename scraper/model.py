@@ -8,7 +8,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from .urls import image_key, normalize_image_url
+from .urls import key_of_normalized, normalize_image_url
 
 # Statuses of a parsed page. `blocked` means an anti-bot page stood in for the
 # listing (try again later); `unsupported` means no product data (see `reason`).
@@ -146,7 +146,7 @@ class ImageCollector:
         norm = normalize_image_url(url, base)
         if norm is None:
             return False
-        key = image_key(norm)
+        key = key_of_normalized(norm)
         if key in self._seen:
             return False
         self._seen.add(key)

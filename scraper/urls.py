@@ -133,6 +133,11 @@ def normalize_image_url(url: object, base: str | None = None) -> str | None:
 def image_key(url: str) -> str:
     """Identity of an image: one key for every size, slug and host form of it."""
     norm = normalize_image_url(url) or (url.strip() if isinstance(url, str) else "")
+    return key_of_normalized(norm)
+
+
+def key_of_normalized(norm: str) -> str:
+    """image_key for a URL that normalize_image_url already returned (saves a second pass)."""
     try:
         parts = urlsplit(norm)
     except ValueError:

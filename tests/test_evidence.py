@@ -94,6 +94,7 @@ class World:
     copied: dict             # alert rows
     resembles: dict
     gps: dict
+    uncaptured: dict         # found by reverse matching: only a thumbnail was kept
     page_html: str
 
 
@@ -115,6 +116,17 @@ def world(tmp_path_factory, photos_dir) -> World:
         gps_files.append(camera / f"IMG_{p.stem[:8]}.jpg")
     pants = Path(shutil.copy(sorted((photos_dir / "clothing/pants").glob("*.jpg"))[0],
                              camera / "pants.jpg"))
+    hat = Path(shutil.copy(sorted((photos_dir / "clothing/hat").glob("*.jpg"))[0],
+                           camera / "hat.jpg"))
+    # A hat photo is fetched before the seller registers it and then vanishes from the CDN:
+    # the match comes later, by reverse matching, when PicGuard cannot capture it any more
+    # and only its thumbnail is left.
+    cdn.images["/kf/Shat.jpg"] = _edited(hat)
+    hats = DemoItem("1005000000002", "6666", "Hat Store", "Hat", ["Shat.jpg"])
+    ingest_page(store, settings, "https://www.aliexpress.com/item/1005000000002.html",
+                item_page(hats, cdn.base), source="extension")
+    assert Pipeline(settings, store).run_once()["fetch"]["fetched"] == 1
+    del cdn.images["/kf/Shat.jpg"]
     # An earlier store shows the pants photo before the seller registers it: `resembles`.
     cdn.images["/kf/Searly.jpg"] = _edited(pants)
     early = DemoItem("1005000000001", "5555", "Early Store 早店", "Pants 裤子", ["Searly.jpg"])
@@ -123,7 +135,7 @@ def world(tmp_path_factory, photos_dir) -> World:
     time.sleep(0.01)
     assert len(register(store, shirts, shoot="shirt-spring").added) == 4
     assert len(register(store, gps_files, shoot="dress-gps").added) == 2
-    assert len(register(store, [pants]).added) == 1
+    assert len(register(store, [pants, hat]).added) == 2
     time.sleep(0.01)
     # A copier shows edited copies of a shirt and a dress, after the seller registered them.
     cdn.images["/kf/Scopy.jpg"] = _edited(shirts[0])
@@ -140,7 +152,7 @@ def world(tmp_path_factory, photos_dir) -> World:
         settings=settings, store=store, shirts=shirts, shirt_sources=shirt_sources,
         served=cdn.images, copied=alerts[(shirts[0].name, "copied")],
         resembles=alerts[("pants.jpg", "resembles")], gps=alerts[(gps_files[0].name, "copied")],
-        page_html=html)
+        uncaptured=alerts[("hat.jpg", "resembles")], page_html=html)
     yield world
     cdn.server.shutdown()
     store.close()
@@ -268,6 +280,20 @@ def test_resembles_pack_is_honest(world, packs) -> None:
     assert "[AGAINST US]" in drafts["lawyer-brief.en.txt"]
     # the capture at first sight is there even though their image came first
     assert (pack / "competitor/image.jpg").read_bytes() == world.served["/kf/Searly.jpg"]
+
+
+def test_without_a_capture_the_pack_says_so(world, tmp_path) -> None:
+    out = tmp_path / "hat.zip"
+    result = _export(world, world.uncaptured, out, "--lang", "en")
+    assert result.exit_code == 0, result.output
+    assert "No capture of their image as served" in result.output  # warned on the terminal
+    with zipfile.ZipFile(out) as zf:
+        names = zf.namelist()
+        assert "competitor/thumbnail.jpg" in names and "competitor/image.jpg" not in names
+        http = json.loads(zf.read("competitor/http.json"))
+        assert http["as_served"] is False and http["captured_at"] is None
+        assert "No as-served capture" in zf.read("report.html").decode()
+        assert "Hat Store" in zf.read("drafts/counter-notice.en.txt").decode()
 
 
 def test_gps_needs_the_sellers_consent(world, tmp_path) -> None:

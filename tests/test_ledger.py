@@ -19,6 +19,7 @@ from hypothesis import strategies as st
 
 from daemon.catalog import register
 from daemon.cli import main as cli
+from daemon.config import load_settings
 from daemon.ledger import (
     GENESIS_HASH,
     KEY_FILE,
@@ -26,6 +27,7 @@ from daemon.ledger import (
     KIND_REGISTER,
     Ledger,
     canonical,
+    daily_witness,
     entry_body,
     note_first_seen,
 )
@@ -317,6 +319,26 @@ def test_witness_sends_the_head_and_verify_checks_it(data_dir) -> None:
             f"UPDATE ledger SET entry_hash = '{'f' * 64}' WHERE seq = {head['seq']}")
     broken = _verify_cli(data_dir, "--expect", expect)
     assert broken.exit_code == 1 and "given to verify" in broken.output
+
+
+def test_the_daily_witness_sends_once_a_day_when_the_chain_grew(data_dir) -> None:
+    store, ledger = _ledger_with(data_dir, 2)
+    settings = load_settings(data_dir)
+    assert daily_witness(store, settings) == {
+        "sent": False, "reason": "no notification channels configured"}
+    receiver = Receiver()
+    try:
+        settings.notify_urls = [receiver.url]
+        assert daily_witness(store, settings)["sent"] is True  # never witnessed: send now
+        ledger.record_registration(_fake_photos(store, 1, start=5)[0])
+        assert daily_witness(store, settings)["reason"] == "witnessed recently"
+        _tamper(data_dir, "UPDATE ledger_witness SET sent_at = '2020-01-01T00:00:00.000Z'")
+        assert daily_witness(store, settings)["sent"] is True  # a day later, grown: send
+        assert daily_witness(store, settings)["sent"] is False  # unchanged head: no noise
+    finally:
+        receiver.stop()
+    assert [w["seq"] for w in store.ledger_witnesses()] == [2, 3]
+    assert len(receiver.bodies) == 2
 
 
 def test_head_and_witness_cli_in_plain_words(data_dir) -> None:

@@ -127,6 +127,20 @@ def test_mtop_alone_in_a_client_rendered_shell() -> None:
     assert (saved.status, saved.source, saved.image_keys("gallery")) == ("ok", "mtop", CSR_GALLERY)
 
 
+def test_mtop_of_another_item_after_single_page_navigation_is_not_mixed(
+    fixtures_dir: Path,
+) -> None:
+    """The page's runParams still describe the first item (is23, with variant images); the
+    captured mtop response describes the item navigated to: nothing of the first may leak."""
+    mtop = json.loads(synthetic("mtop_pdp_pc_query_1005008204179129.json"))
+    listing = parse_page(read(fixtures_dir, IS23_PAGE),
+                         "https://www.aliexpress.com/item/1005008204179129.html", mtop)
+    assert (listing.source, listing.product_id) == ("mtop", "1005008204179129")
+    keys = set(listing.image_keys())
+    assert keys.isdisjoint(IS23_GALLERY) and keys.isdisjoint(IS23_VARIANTS)
+    assert listing.image_keys("gallery") == CSR_GALLERY
+
+
 def test_unusable_mtop_is_ignored_with_a_note(fixtures_dir: Path) -> None:
     for bad in ({"ret": ["FAIL_SYS_TOKEN_EXOIRED"]}, {"data": []}, {"data": {"result": "x"}}):
         listing = parse_page(
