@@ -35,6 +35,7 @@ GRID_CELLS = 8
 RATIO = 0.75
 RANSAC_REPROJ = 8.0
 MIN_RANSAC_MATCHES = 6
+MIN_SCALE = 1 / 8
 # Colour thumbnail (THUMB x THUMB, RGB) for the appearance check after matching.
 THUMB = 32
 # Keypoint coordinates are stored as uint16 in 1/COORD_SCALE pixel units.
@@ -188,6 +189,11 @@ def match_features(fa: Features, fb: Features, ratio: float = RATIO,
                                           ransacReprojThreshold=reproj, maxIters=2000,
                                           confidence=0.995, refineIters=10)
     if m is None or mask is None:
+        return GeoMatch(0, good, None, NO_MATCH.points_a, NO_MATCH.points_b)
+    scale = float(np.sqrt(abs(np.linalg.det(m[:, :2]))))
+    if not MIN_SCALE <= scale <= 1 / MIN_SCALE:
+        # A copy is never shrunk or enlarged 8x between feature frames (both are 640
+        # px); such a "fit" is chance agreement of a few points.
         return GeoMatch(0, good, None, NO_MATCH.points_a, NO_MATCH.points_b)
     inl = mask.ravel().astype(bool)
     return GeoMatch(int(inl.sum()), good, m, src[inl], dst[inl])

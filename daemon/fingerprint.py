@@ -24,6 +24,8 @@ HASH_SIDE = 512
 GRID = 16
 
 _HEAD = struct.Struct("<BQQQQ32s32sBHH")
+# Size of Fingerprint.to_bytes() (fixed).
+FINGERPRINT_BYTES = _HEAD.size + GRID * GRID * 3
 
 
 @dataclass(frozen=True, slots=True)
@@ -57,7 +59,7 @@ class Fingerprint:
     @classmethod
     def from_bytes(cls, blob: bytes) -> Fingerprint:
         """Inverse of to_bytes; ValueError for a blob of another version or size."""
-        if len(blob) != _HEAD.size + GRID * GRID * 3:
+        if len(blob) != FINGERPRINT_BYTES:
             raise ValueError(f"fingerprint blob has {len(blob)} bytes, not a version-"
                              f"{FINGERPRINT_VERSION} fingerprint; recompute it")
         v, ph, dh, phm, dhm, pdq, pdqm, q, w, h = _HEAD.unpack_from(blob)

@@ -167,6 +167,8 @@ class Problem:
 
 @dataclass
 class VerifyReport:
+    """What `verify` found: entries walked, the head, problems by seq (the first is the break)."""
+
     entries: int = 0
     head: dict | None = None
     problems: list[Problem] = field(default_factory=list)

@@ -180,6 +180,50 @@ def best_geometry(a: Analysis, b: Analysis) -> tuple[bool, Features, Features, G
     return best
 
 
+def coverage(fa: Features, fb: Features, geo: GeoMatch, cells: int = 6) -> float:
+    """Share of a's keypoint-bearing grid cells (inside the overlap) that hold an inlier.
+
+    The same photo keeps inliers all over the shared region; a different garment on
+    the same backdrop only matches on the backdrop.
+    """
+    m = geo.transform
+    if m is None or not len(fa):
+        return 0.0
+    pts = fa.points
+    xb = m[0, 0] * pts[:, 0] + m[0, 1] * pts[:, 1] + m[0, 2]
+    yb = m[1, 0] * pts[:, 0] + m[1, 1] * pts[:, 1] + m[1, 2]
+    w, h = fa.width, fa.height
+
+    def cell_ids(p: np.ndarray) -> set[int]:
+        cx = np.minimum((p[:, 0] * cells / w).astype(int), cells - 1)
+        cy = np.minimum((p[:, 1] * cells / h).astype(int), cells - 1)
+        return set((cy * cells + cx).tolist())
+
+    inside = (xb >= 0) & (xb < fb.width) & (yb >= 0) & (yb < fb.height)
+    bearing = cell_ids(pts[inside])
+    return len(cell_ids(geo.points_a) & bearing) / max(1, len(bearing))
+
+
+def evidence(a: Analysis, b: Analysis) -> dict[str, Any]:
+    """Every measurement compare() may use, none skipped (for calibration benches)."""
+    ev: dict[str, Any] = hash_distances(a.fingerprint, b.fingerprint)
+    g = grid_appearance(a.fingerprint, b.fingerprint, ev["mirrored"])
+    ev.update({f"grid_{k}": v for k, v in g.to_details().items()})
+    best = None
+    for mirrored, fa, fb in _feature_pairs(a, b):
+        geo = match_features(fa, fb)
+        if best is None or geo.inliers > best[3].inliers:
+            best = (mirrored, fa, fb, geo)
+    assert best is not None
+    mirrored, fa, fb, geo = best
+    ev.update({"inliers": geo.inliers, "matches": geo.matches, "features_mirrored": mirrored})
+    if geo.transform is not None:
+        ev.update(appearance(fa, fb, geo).to_details())
+        ev["coverage"] = round(coverage(fa, fb, geo), 3)
+        ev["scale"] = round(float(np.sqrt(abs(np.linalg.det(geo.transform[:, :2])))), 3)
+    return ev
+
+
 def compare(a: Analysis, b: Analysis) -> MatchResult:
     """Is b a copy of a (the same photo, edited), similar (resembles), or neither?"""
     if a.sha256 == b.sha256:
@@ -291,9 +335,9 @@ def appearance(fa: Features, fb: Features, geo: GeoMatch) -> Appearance:
     # Blur the finer of the two so both average over about the same content.
     ratio = (fb.width / t) / (scale * fa.width / t)
     if ratio > 1.2:
-        ta = cv2.GaussianBlur(ta, (0, 0), 0.5 * ratio)
+        ta = cv2.GaussianBlur(ta, (0, 0), min(4.0, 0.5 * ratio))
     elif ratio < 1 / 1.2:
-        tb = cv2.GaussianBlur(tb, (0, 0), 0.5 / ratio)
+        tb = cv2.GaussianBlur(tb, (0, 0), min(4.0, 0.5 / ratio))
     jj, ii = np.meshgrid(np.arange(t), np.arange(t))
     xa = (jj.ravel() + 0.5) * fa.width / t
     ya = (ii.ravel() + 0.5) * fa.height / t

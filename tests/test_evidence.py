@@ -27,7 +27,6 @@ from daemon.catalog import register
 from daemon.cli import main as cli
 from daemon.config import Settings, load_settings
 from daemon.demo_shop import DemoItem, item_page
-from daemon.ledger import Ledger
 from daemon.pages import ingest_page
 from daemon.pipeline import Pipeline
 from daemon.store import Store

@@ -78,6 +78,9 @@ LABELS = {
     "complainant": ("给投诉方的消息", "Message to the complainant"),
     "lawyer": ("给知识产权律师的案情简介", "Brief for an IP lawyer"),
     "files": ("证据包文件与 SHA-256", "Files in this pack and their SHA-256"),
+    "files_note": ("report.html 自身的 SHA-256 在 manifest.json 中；"
+                   "manifest.json 无法包含自己的哈希。",
+                   "report.html's own SHA-256 is in manifest.json, which cannot hold its own."),
     "generated": ("生成时间", "Generated"), "yes": ("有", "yes"), "no": ("无", "no"),
     "matched": ("被投诉的图片", "the disputed photo"), "same_shoot": ("同组照片", "same shoot"),
 }
