@@ -7,11 +7,13 @@ jobs on intervals; `picguard scan --once` calls `run_once` in the foreground.
 
 from __future__ import annotations
 
+import hashlib
 import logging
 import random
 import threading
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
 
 import scraper
 from daemon import notify
@@ -66,6 +68,34 @@ class Pipeline:
                     added += 1
                 self._loaded_photo_id = row["photo_id"]
             return added
+
+    def upgrade_fingerprints(self, limit: int = 50, progress: Progress | None = None) -> dict:
+        """Recompute catalog fingerprints made by an older matcher, from the original files.
+
+        A file that is gone or changed since registration cannot be recomputed: it keeps
+        matching by SHA-256 only, and the log says so.
+        """
+        counts = {"upgraded": 0, "unavailable": 0}
+        rows = self.store.photos_with_stale_fingerprints(MATCHER_VERSION, limit)
+        for done, row in enumerate(rows, start=1):
+            try:
+                data = Path(row["path"]).read_bytes()
+                if hashlib.sha256(data).hexdigest() != row["sha256"]:
+                    raise ImageError("the original file changed since it was registered")
+                analysis = analyse(data)
+            except (OSError, ImageError) as exc:
+                counts["unavailable"] += 1
+                log.warning("cannot refresh the fingerprint of photo %s (%s): %s",
+                            row["id"], row["path"], exc)
+                continue
+            self.store.update_photo_fingerprint(row["id"], analysis.fingerprint.to_bytes(),
+                                                analysis.features_bytes(), MATCHER_VERSION)
+            with self._load_lock:
+                self.matcher.add(row["id"], analysis)
+            counts["upgraded"] += 1
+            if progress:
+                progress("upgrade", done, len(rows))
+        return counts
 
     # ---- fetch + fingerprint + match ----------------------------------------------------
 
@@ -170,7 +200,10 @@ class Pipeline:
         alerts = 0
         for done, row in enumerate(rows, start=1):
             try:
-                analysis = Analysis.from_thumbnail(row["thumb"], row["data"], row["sha256"])
+                try:
+                    analysis = Analysis.from_thumbnail(row["thumb"], row["data"], row["sha256"])
+                except ValueError:  # fingerprint of an older version: recompute from the thumb
+                    analysis = Analysis.from_thumbnail(row["thumb"], None, row["sha256"])
             except (ImageError, ValueError) as exc:
                 self.store.image_failed(row["id"], "bad_image", f"stored thumbnail: {exc}", None)
                 continue
@@ -258,7 +291,8 @@ class Pipeline:
 
     def run_once(self, progress: Progress | None = None) -> dict:
         """All due work now, in dependency order, until the fetch queue holds nothing due."""
-        summary = {"rescan": self.rescan_watches(progress=progress),
+        summary = {"upgrade": self.upgrade_fingerprints(limit=100_000, progress=progress),
+                   "rescan": self.rescan_watches(progress=progress),
                    "descriptions": self.fetch_descriptions(limit=1000, progress=progress),
                    "fetch": {"fetched": 0, "retry": 0, "failed": 0, "alerts": 0}}
         while True:

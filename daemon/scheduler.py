@@ -38,6 +38,7 @@ class Monitor:
             ("fetch", self._drain_fetch_queue, s.fetch_interval_s),
             ("match", pipeline.match_pending, s.match_interval_s),
             ("reverse", pipeline.reverse_match, s.match_interval_s),
+            ("upgrade", pipeline.upgrade_fingerprints, max(s.match_interval_s, 300)),
             ("rescan", pipeline.rescan_watches, min(s.rescan_interval_s, 300)),
             ("descriptions", pipeline.fetch_descriptions, s.fetch_interval_s),
             ("notify", pipeline.notify_pending, s.notify_interval_s),

@@ -164,3 +164,22 @@ def test_failed_notification_is_recorded_and_retried(env, shop, photos_dir) -> N
     [alert] = store.list_alerts()
     assert alert["notify_state"] == "pending" and alert["notify_error"]
     assert store.alerts_to_notify() == []  # backed off, not hammered
+
+
+def test_fingerprints_of_an_older_matcher_are_recomputed(env, shop, photos_dir,
+                                                         tmp_path) -> None:
+    settings, store, pipeline = env
+    a, b = _photos(photos_dir, "longsleeve", 2)
+    moved = tmp_path / "moved.jpg"
+    moved.write_bytes(b.read_bytes())
+    register(store, [a, moved])
+    # as if both were registered by an older PicGuard whose fingerprints no longer load
+    for photo_id in (1, 2):
+        store.update_photo_fingerprint(photo_id, b"old-format", b"old-format", 1)
+    moved.unlink()  # one original is gone: it cannot be recomputed, and nothing breaks
+    shop.images["Sup.jpg"] = jpeg(Image.open(a), 65)
+    _push(settings, store, shop, "1005000000000900", "900", ["Sup.jpg"])
+    summary = pipeline.run_once()
+    assert summary["upgrade"] == {"upgraded": 1, "unavailable": 1}
+    [alert] = store.list_alerts()
+    assert alert["photo_id"] == 1 and alert["kind"] == "copied"

@@ -95,9 +95,26 @@ class CatalogStore(StoreBase):
         return self._q(
             "SELECT p.id, p.taken_at, p.registered_at, f.data, f.features FROM photos p "
             "JOIN fingerprints f ON f.photo_id = p.id "
-            "WHERE p.reverse_matched_version < ? ORDER BY p.id LIMIT ?",
+            "WHERE p.reverse_matched_version < ? AND f.version = ? ORDER BY p.id LIMIT ?",
+            (version, version, limit),
+        )
+
+    def photos_with_stale_fingerprints(self, version: int, limit: int = 50) -> list[dict]:
+        """Photos fingerprinted by an older matcher: they need recomputing from the original."""
+        return self._q(
+            "SELECT p.id, p.path, p.sha256 FROM photos p JOIN fingerprints f "
+            "ON f.photo_id = p.id WHERE f.version != ? ORDER BY p.id LIMIT ?",
             (version, limit),
         )
+
+    def update_photo_fingerprint(self, photo_id: int, fingerprint: bytes,
+                                 features: bytes | None, version: int) -> None:
+        with self.tx() as c:
+            c.execute(
+                "UPDATE fingerprints SET data = ?, features = ?, version = ?, created_at = ? "
+                "WHERE photo_id = ?",
+                (fingerprint, features, version, now_iso(), photo_id),
+            )
 
     def set_photo_reverse_matched(self, photo_id: int, version: int) -> None:
         with self.tx() as c:
