@@ -114,7 +114,7 @@ def _old_phash(data: bytes | Path) -> imagehash.ImageHash:
     return imagehash.phash(Image.open(src))
 
 
-def positives_for(job: tuple[int, str, list[str]]) -> tuple[list[dict], bytes, dict]:
+def positives_for(job: tuple[int, str, list[str]]) -> tuple[list[dict], bytes, dict, str]:
     """All edits of one original: compare() result, full evidence, old rule, timings."""
     idx, path, other_paths = job
     im = Image.open(path).convert("RGB")
@@ -134,10 +134,10 @@ def positives_for(job: tuple[int, str, list[str]]) -> tuple[list[dict], bytes, d
         t_cmp.append(time.perf_counter() - t0)
         rows.append({"original": path, "edit": e.name, "tier": e.tier, "kind": res.kind,
                      "layer": res.details.get("layer"), "score": res.score,
-                     "old": (old0 - _old_phash(data)) <= OLD_RULE_MAX,
+                     "old": bool((old0 - _old_phash(data)) <= OLD_RULE_MAX),
                      "ev": evidence(orig, copy)})
     blob = orig.fingerprint.to_bytes() + b"|" + orig.features_bytes()
-    return rows, blob, {"analyse": [t_an, *t_copy_an], "compare": t_cmp}
+    return rows, blob, {"analyse": [t_an, *t_copy_an], "compare": t_cmp}, path
 
 
 def _split(blob: bytes) -> Analysis:
@@ -214,8 +214,8 @@ def report(pos: list[dict], neg: list[dict], timings: dict, old_neg: dict) -> di
     an = sorted(timings["analyse"])
     cm = sorted(timings["compare"] + [r["t"] for r in neg])
     print("\nTimings (one core per worker; medians)")
-    print(f"  analyse (decode + fingerprint + features + mirrored): {1000 * statistics.median(an):.1f}"
-          f" ms  p95 {1000 * an[int(0.95 * len(an))]:.1f} ms")
+    print(f"  analyse (decode + fingerprint + features + mirrored): "
+          f"{1000 * statistics.median(an):.1f} ms  p95 {1000 * an[int(0.95 * len(an))]:.1f} ms")
     print(f"  fingerprint only: {1000 * statistics.median(timings['fingerprint']):.1f} ms")
     print(f"  compare (pairwise rule, precomputed analyses): {1000 * statistics.median(cm):.2f} ms"
           f"  p95 {1000 * cm[int(0.95 * len(cm))]:.2f} ms")
@@ -253,9 +253,9 @@ def main(argv: list[str] | None = None) -> dict:
     log(f"robustness: {len(originals)} originals x {len(EDITS)} edits")
     t0 = time.time()
     results = run_pool(positives_for, jobs, len(jobs), "originals", args.workers)
-    pos = [r for rows, _, _ in results for r in rows]
-    timings = {"analyse": [t for _, _, tm in results for t in tm["analyse"]],
-               "compare": [t for _, _, tm in results for t in tm["compare"]]}
+    pos = [r for rows, _, _, _ in results for r in rows]
+    timings = {"analyse": [t for _, _, tm, _ in results for t in tm["analyse"]],
+               "compare": [t for _, _, tm, _ in results for t in tm["compare"]]}
     timings["fingerprint"] = []
     for p in originals[:50]:
         t = time.perf_counter()
@@ -263,8 +263,7 @@ def main(argv: list[str] | None = None) -> dict:
         timings["fingerprint"].append(time.perf_counter() - t)
     # Pairs of different photos: the originals plus photos from clothing-train.
     extra = rng.sample(fillers, min(len(fillers), max(50, args.limit // 2)))
-    blobs = {str(p): b for p, (b, _) in zip(originals, [(r[1], None) for r in results],
-                                            strict=True)}
+    blobs = {path: blob for _, blob, _, path in results}
     log("analysing distractors and hard negatives")
     backdrop = backdrop_pairs(args.backdrop, sample=None if not args.quick else 1200)
     variants = appliance_variant_pairs()
@@ -287,17 +286,21 @@ def main(argv: list[str] | None = None) -> dict:
                  for a, b in backdrop]
     old_neg: dict[str, int] = defaultdict(int)
     for label, _, _, a, b in neg_jobs:
-        old_neg[label] += (old_hash[a] - old_hash[b]) <= OLD_RULE_MAX
+        old_neg[label] += int((old_hash[a] - old_hash[b]) <= OLD_RULE_MAX)
     neg = run_pool(negatives_for, neg_jobs, len(neg_jobs), "negative pairs", args.workers)
-    summary = report(pos, neg, timings, old_neg)
-    print(f"\n({len(pos)} edited copies, {len(neg)} negative pairs, {time.time() - t0:.0f} s)")
     if args.dump:
         with args.dump.open("w") as fh:
             for r in pos:
-                fh.write(json.dumps({"type": "pos", **r}) + "\n")
+                fh.write(json.dumps({"type": "pos", **r}, default=_plain) + "\n")
             for r in neg:
-                fh.write(json.dumps({"type": "neg", **r}) + "\n")
+                fh.write(json.dumps({"type": "neg", **r}, default=_plain) + "\n")
+    summary = report(pos, neg, timings, old_neg)
+    print(f"\n({len(pos)} edited copies, {len(neg)} negative pairs, {time.time() - t0:.0f} s)")
     return summary
+
+
+def _plain(o: object) -> object:
+    return o.item() if isinstance(o, np.generic) else str(o)
 
 
 if __name__ == "__main__":

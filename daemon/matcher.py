@@ -12,15 +12,18 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
-import cv2
 import numpy as np
 from PIL import Image
 
 from daemon.features import (
     FEATURE_SIDE,
     FEATURES_VERSION,
+    Appearance,
     Features,
     GeoMatch,
+    appearance,
+    colour_fit,
+    coverage,
     feature_frame,
     features_of_frame,
     match_features,
@@ -42,19 +45,34 @@ Kind = Literal["copy", "similar"]
 MATCHER_VERSION = FINGERPRINT_VERSION * 1000 + FEATURES_VERSION * 10 + 1
 
 # -- thresholds (chosen on bench/robustness.py; figures in docs/MATCHING.md) ----------
-# Hash layer: a near-exact copy has pHash AND PDQ close. pHash <= 10 alone gives 0.06%
-# false matches over 44,850 random pairs; requiring PDQ too removes them.
+# Hash layer: candidates have pHash AND PDQ close (pHash <= 10 alone: 0.06% false
+# matches over 44,850 random pairs; colour variants of one product get that close too).
 HASH_PHASH_MAX = 10
 HASH_PDQ_MAX = 70
-# Feature layer: RANSAC inliers needed before the appearance check is even asked.
+# ...and are copies outright only when almost pixel-identical (a heavy watermark can
+# leave no local features to confirm them):
+EXACT_PHASH_MAX = 4
+EXACT_PDQ_MAX = 40
+EXACT_GRID_RESIDUALS = (2.5, 6.0)  # colour-grid misfit, median and 75th percentile
+# Feature layer: RANSAC inliers needed before the checks below are asked.
 MIN_INLIERS = 15
-# Appearance check over the matched region (see daemon/appearance.py).
+# Colour at the matched keypoints under the fitted global colour change: median and
+# 75th percentile misfit (0-255). Copies stay under 5.2 / 9.1; colour variants of one
+# product keep their outline (inliers) but not its colour.
+KEYPOINT_RESIDUALS = (6.0, 10.0)
+KEYPOINT_RESIDUALS_MANY = (8.0, 14.0)  # with >= FEW_INLIERS inliers
+# Share of the overlap the colour model does not explain (stickers, banners...):
+# generous when the geometry is certain, strict when only a few points agree (a
+# different garment on the same backdrop matches on the backdrop only).
 MAX_BAD_SHARE = 0.30
+MAX_BAD_SHARE_FEW = 0.10
+MAX_CELL_MEDIAN_FEW = 14.0  # median misfit over the overlap, below FEW_INLIERS
+FEW_INLIERS = 130
 MIN_LUMA_GAIN, MAX_LUMA_GAIN = 0.5, 2.0
-MAX_CHROMA_GAIN = 2.0
-MIN_CHROMA_GAIN = -0.15
-# `similar` needs this many inliers (a real resemblance, not chance).
-SIMILAR_INLIERS = 25
+MIN_CHROMA_GAIN, MAX_CHROMA_GAIN = -0.15, 2.0
+# `similar` (not the same photo, but the same product or scene) needs this much;
+# different photos reach at most 31 inliers over 6,000 pairs.
+SIMILAR_INLIERS = 40
 # Above this many inliers, feature matching stops early (no mirrored try needed).
 SURE_INLIERS = 60
 
@@ -151,10 +169,26 @@ def hash_distances(a: Fingerprint, b: Fingerprint) -> dict[str, Any]:
     return {"phash": ph, "dhash": dh, "pdq": pdq, "mirrored": mirrored}
 
 
-def _colour_ok(app: Appearance) -> bool:
-    return (app.bad_share <= MAX_BAD_SHARE
-            and MIN_LUMA_GAIN <= app.luma_gain <= MAX_LUMA_GAIN
-            and MIN_CHROMA_GAIN <= app.chroma_gain <= MAX_CHROMA_GAIN)
+def _global_colour_ok(app: Appearance, inliers: int) -> bool:
+    """The overlap follows one global colour change, bar overlays (see Appearance)."""
+    if not (app.cells > 0 and MIN_LUMA_GAIN <= app.luma_gain <= MAX_LUMA_GAIN
+            and MIN_CHROMA_GAIN <= app.chroma_gain <= MAX_CHROMA_GAIN):
+        return False
+    if inliers >= FEW_INLIERS:
+        return app.bad_share <= MAX_BAD_SHARE
+    return app.bad_share <= MAX_BAD_SHARE_FEW and app.residuals[0] <= MAX_CELL_MEDIAN_FEW
+
+
+def _keypoints_colour_ok(app: Appearance, inliers: int) -> bool:
+    r = app.inlier_residuals
+    lim = KEYPOINT_RESIDUALS_MANY if inliers >= FEW_INLIERS else KEYPOINT_RESIDUALS
+    return len(r) >= 2 and r[0] <= lim[0] and r[1] <= lim[1]
+
+
+def _grid_exact(app: Appearance) -> bool:
+    r = app.residuals
+    return (len(r) >= 2 and r[0] <= EXACT_GRID_RESIDUALS[0] and r[1] <= EXACT_GRID_RESIDUALS[1]
+            and MIN_LUMA_GAIN <= app.luma_gain <= MAX_LUMA_GAIN)
 
 
 def _feature_pairs(a: Analysis, b: Analysis) -> list[tuple[bool, Features, Features]]:
@@ -180,30 +214,6 @@ def best_geometry(a: Analysis, b: Analysis) -> tuple[bool, Features, Features, G
     return best
 
 
-def coverage(fa: Features, fb: Features, geo: GeoMatch, cells: int = 6) -> float:
-    """Share of a's keypoint-bearing grid cells (inside the overlap) that hold an inlier.
-
-    The same photo keeps inliers all over the shared region; a different garment on
-    the same backdrop only matches on the backdrop.
-    """
-    m = geo.transform
-    if m is None or not len(fa):
-        return 0.0
-    pts = fa.points
-    xb = m[0, 0] * pts[:, 0] + m[0, 1] * pts[:, 1] + m[0, 2]
-    yb = m[1, 0] * pts[:, 0] + m[1, 1] * pts[:, 1] + m[1, 2]
-    w, h = fa.width, fa.height
-
-    def cell_ids(p: np.ndarray) -> set[int]:
-        cx = np.minimum((p[:, 0] * cells / w).astype(int), cells - 1)
-        cy = np.minimum((p[:, 1] * cells / h).astype(int), cells - 1)
-        return set((cy * cells + cx).tolist())
-
-    inside = (xb >= 0) & (xb < fb.width) & (yb >= 0) & (yb < fb.height)
-    bearing = cell_ids(pts[inside])
-    return len(cell_ids(geo.points_a) & bearing) / max(1, len(bearing))
-
-
 def evidence(a: Analysis, b: Analysis) -> dict[str, Any]:
     """Every measurement compare() may use, none skipped (for calibration benches)."""
     ev: dict[str, Any] = hash_distances(a.fingerprint, b.fingerprint)
@@ -216,7 +226,8 @@ def evidence(a: Analysis, b: Analysis) -> dict[str, Any]:
             best = (mirrored, fa, fb, geo)
     assert best is not None
     mirrored, fa, fb, geo = best
-    ev.update({"inliers": geo.inliers, "matches": geo.matches, "features_mirrored": mirrored})
+    ev.update({"inliers": geo.inliers, "matches": geo.matches, "features_mirrored": mirrored,
+               "distance": geo.distance})
     if geo.transform is not None:
         ev.update(appearance(fa, fb, geo).to_details())
         ev["coverage"] = round(coverage(fa, fb, geo), 3)
@@ -225,18 +236,26 @@ def evidence(a: Analysis, b: Analysis) -> dict[str, Any]:
 
 
 def compare(a: Analysis, b: Analysis) -> MatchResult:
-    """Is b a copy of a (the same photo, edited), similar (resembles), or neither?"""
-    if a.sha256 == b.sha256:
+    """Is b a copy of a (the same photo, edited), similar (resembles), or neither?
+
+    copy: identical bytes; or near-identical hashes and colour grid; or enough RANSAC
+    inliers whose colours follow one global colour change over the shared region.
+    similar: hashes or geometry agree but colours do not (a colour variant, the same
+    product re-shot, the same backdrop). Thresholds and their figures: docs/MATCHING.md.
+    """
+    if a.sha256 and a.sha256 == b.sha256:
         return MatchResult(True, "copy", 1.0, {"layer": "sha256"})
     details: dict[str, Any] = hash_distances(a.fingerprint, b.fingerprint)
     near = details["phash"] <= HASH_PHASH_MAX and details["pdq"] <= HASH_PDQ_MAX
+    hash_score = 1.0 - 0.5 * details["phash"] / 64 - 0.5 * details["pdq"] / 256
     if near:
-        app = grid_appearance(a.fingerprint, b.fingerprint, details["mirrored"])
-        details.update(app.to_details())
-        if _colour_ok(app):
+        grid = grid_appearance(a.fingerprint, b.fingerprint, details["mirrored"])
+        details.update({f"grid_{k}": v for k, v in grid.to_details().items()
+                        if k in ("bad_share", "residuals", "luma_gain")})
+        if (details["phash"] <= EXACT_PHASH_MAX and details["pdq"] <= EXACT_PDQ_MAX
+                and _grid_exact(grid)):
             details["layer"] = "hash"
-            score = 1.0 - 0.5 * details["phash"] / 64 - 0.5 * details["pdq"] / 256
-            return MatchResult(True, "copy", round(score, 4), details)
+            return MatchResult(True, "copy", round(hash_score, 4), details)
     mirrored, fa, fb, geo = best_geometry(a, b)
     details.update({"inliers": geo.inliers, "matches": geo.matches,
                     "features_mirrored": mirrored})
@@ -244,120 +263,26 @@ def compare(a: Analysis, b: Analysis) -> MatchResult:
         app = appearance(fa, fb, geo)
         details.update(app.to_details())
         score = geo.inliers / (geo.inliers + 20)
-        if _colour_ok(app):
+        if _global_colour_ok(app, geo.inliers) and _keypoints_colour_ok(app, geo.inliers):
             details["layer"] = "features"
-            return MatchResult(True, "copy", round(score, 4), details)
-        if geo.inliers >= SIMILAR_INLIERS:
+            return MatchResult(True, "copy", round(max(score, hash_score if near else 0), 4),
+                               details)
+        if (geo.inliers >= SIMILAR_INLIERS and app.cells > 0
+                and MIN_LUMA_GAIN <= app.luma_gain <= MAX_LUMA_GAIN) or near:
             details["layer"] = "features"
             return MatchResult(True, "similar", round(0.5 * score, 4), details)
     if near:
         details["layer"] = "hash"
-        return MatchResult(True, "similar", 0.4, details)
+        return MatchResult(True, "similar", round(0.5 * hash_score, 4), details)
     details["layer"] = None
     return MatchResult(False, None, 0.0, details)
-
-
-# -- appearance check ---------------------------------------------------------------
-
-
-@dataclass(frozen=True, slots=True)
-class Appearance:
-    """How well b's colours follow a's over the region where they overlap.
-
-    The copy edits in scope change colour globally (brightness, contrast, saturation,
-    greyscale): b ~ luma_gain * grey(a) + chroma_gain * (a - grey(a)) + offset. A colour
-    variant or a different garment on the same backdrop breaks that model over part of
-    the region: `bad_share` is the share of overlapping cells it does not explain.
-    """
-
-    bad_share: float
-    luma_gain: float
-    chroma_gain: float
-    overlap: float  # share of a's frame that lands inside b
-    cells: int
-
-    def to_details(self) -> dict[str, float]:
-        return {"bad_share": round(self.bad_share, 3), "luma_gain": round(self.luma_gain, 3),
-                "chroma_gain": round(self.chroma_gain, 3), "overlap": round(self.overlap, 3)}
-
-
-NO_APPEARANCE = Appearance(1.0, 0.0, 0.0, 0.0, 0)
-# A cell is "bad" when the fitted colour model misses it by more than this (0-255 scale).
-BAD_CELL_RESIDUAL = 40.0
-MIN_CELLS = 24
-
-
-def _colour_fit(ca: np.ndarray, cb: np.ndarray) -> Appearance:
-    """Robust least-squares fit of the global colour model from cells ca -> cb (n, 3)."""
-    n = len(ca)
-    if n < MIN_CELLS:
-        return NO_APPEARANCE
-    grey = ca @ np.array([0.299, 0.587, 0.114], dtype=np.float32)
-    chroma = ca - grey[:, None]
-    # rows: one per (cell, channel); unknowns: luma gain, chroma gain, offset
-    x = np.stack([np.repeat(grey, 3), chroma.ravel(), np.ones(3 * n, np.float32)], axis=1)
-    y = cb.ravel()
-    keep = np.ones(n, dtype=bool)
-    coef = np.zeros(3)
-    for _ in range(3):
-        rows = np.repeat(keep, 3)
-        coef, *_ = np.linalg.lstsq(x[rows], y[rows], rcond=None)
-        resid = np.abs(x @ coef - y).reshape(n, 3).max(axis=1)
-        # Refit on the cells the model explains best: stickers, logos and banners are
-        # outliers, not evidence about the global colour change.
-        keep = resid <= max(np.percentile(resid, 60), 1.0)
-    bad = float((resid > BAD_CELL_RESIDUAL).mean())
-    return Appearance(bad, float(coef[0]), float(coef[1]), 1.0, n)
-
-
-def _sample(thumb: np.ndarray, x: np.ndarray, y: np.ndarray) -> np.ndarray:
-    """Bilinear samples of an (T, T, 3) thumbnail at fractional cell coords."""
-    t = thumb.shape[0]
-    x = np.clip(x, 0, t - 1.001)
-    y = np.clip(y, 0, t - 1.001)
-    x0, y0 = np.floor(x).astype(int), np.floor(y).astype(int)
-    fx, fy = (x - x0)[:, None], (y - y0)[:, None]
-    th = thumb.astype(np.float32)
-    top = th[y0, x0] * (1 - fx) + th[y0, x0 + 1] * fx
-    bot = th[y0 + 1, x0] * (1 - fx) + th[y0 + 1, x0 + 1] * fx
-    return top * (1 - fy) + bot * fy
-
-
-def appearance(fa: Features, fb: Features, geo: GeoMatch) -> Appearance:
-    """Colour agreement of a and b over the overlap given by the RANSAC transform."""
-    m = geo.transform
-    if m is None:
-        return NO_APPEARANCE
-    ta, tb = fa.thumb, fb.thumb
-    t = ta.shape[0]
-    scale = float(np.sqrt(abs(np.linalg.det(m[:, :2])))) or 1e-6
-    # Cells of a's thumb cover wa/t a-pixels = scale*wa/t b-pixels; b's cells cover wb/t.
-    # Blur the finer of the two so both average over about the same content.
-    ratio = (fb.width / t) / (scale * fa.width / t)
-    if ratio > 1.2:
-        ta = cv2.GaussianBlur(ta, (0, 0), min(4.0, 0.5 * ratio))
-    elif ratio < 1 / 1.2:
-        tb = cv2.GaussianBlur(tb, (0, 0), min(4.0, 0.5 / ratio))
-    jj, ii = np.meshgrid(np.arange(t), np.arange(t))
-    xa = (jj.ravel() + 0.5) * fa.width / t
-    ya = (ii.ravel() + 0.5) * fa.height / t
-    xb = m[0, 0] * xa + m[0, 1] * ya + m[0, 2]
-    yb = m[1, 0] * xa + m[1, 1] * ya + m[1, 2]
-    inside = (xb >= 0) & (xb < fb.width) & (yb >= 0) & (yb < fb.height)
-    if inside.sum() < MIN_CELLS:
-        return NO_APPEARANCE
-    ca = ta.reshape(-1, 3)[inside].astype(np.float32)
-    cb = _sample(tb, xb[inside] * t / fb.width - 0.5, yb[inside] * t / fb.height - 0.5)
-    fit = _colour_fit(ca, cb)
-    return Appearance(fit.bad_share, fit.luma_gain, fit.chroma_gain, float(inside.mean()),
-                      fit.cells)
 
 
 def grid_appearance(a: Fingerprint, b: Fingerprint, mirrored: bool) -> Appearance:
     """Colour agreement of two fingerprints' colour grids, frame to frame (hash layer)."""
     ga = a.grid_array(mirror=mirrored).reshape(-1, 3).astype(np.float32)
     gb = b.grid_array().reshape(-1, 3).astype(np.float32)
-    return _colour_fit(ga, gb)
+    return colour_fit(ga, gb)
 
 
 def __getattr__(name: str) -> Any:

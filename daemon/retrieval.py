@@ -29,8 +29,10 @@ from daemon.matcher import (
     hash_distances,
 )
 
-# Descriptors per catalog photo put in the index (the first ones: spread over the frame).
-INDEX_DESCRIPTORS = 500
+# Descriptors per catalog photo put in the index: all of them. Indexing only the first
+# 500 lost every collage and screenshot (their matches are the photo's coarse-scale
+# keypoints); measured in bench/retrieval.py.
+INDEX_DESCRIPTORS = 1000
 # Catalog photos verified per query (the most voted), and votes needed to be verified.
 VERIFY_TOP = 4
 MIN_VOTES = 6
@@ -40,6 +42,7 @@ ID_SHIFT = 12
 # Flat (exact) search below this many descriptors; an inverted-file index above.
 IVF_FROM = 200_000
 NPROBE = 8
+TRAIN_PER_LIST = 40
 
 
 class DescriptorIndex:
@@ -49,6 +52,7 @@ class DescriptorIndex:
         self._flat = faiss.IndexBinaryIDMap(faiss.IndexBinaryFlat(256))
         self._ivf: faiss.IndexBinaryIVF | None = None
         self._trained_on = 0
+        # The photos' own descriptor arrays (views, not copies), kept to retrain the IVF.
         self._desc: dict[int, np.ndarray] = {}
         self.count = 0
 
@@ -82,7 +86,8 @@ class DescriptorIndex:
         quantizer = faiss.IndexBinaryFlat(256)
         ivf = faiss.IndexBinaryIVF(quantizer, 256, nlist)
         rng = np.random.default_rng(0)
-        sample = all_desc[rng.choice(len(all_desc), min(len(all_desc), 100 * nlist), replace=False)]
+        pick = rng.choice(len(all_desc), min(len(all_desc), TRAIN_PER_LIST * nlist), replace=False)
+        sample = all_desc[pick]
         ivf.train(sample)
         ivf.nprobe = NPROBE
         ivf.own_fields = True
@@ -91,6 +96,14 @@ class DescriptorIndex:
             ids = (np.int64(pid) << ID_SHIFT) | np.arange(len(desc), dtype=np.int64)
             ivf.add_with_ids(desc, ids)
         self._ivf, self._trained_on = ivf, len(all_desc)
+
+    def memory_bytes(self) -> int:
+        """Approximate bytes held by faiss: codes and ids, IVF centroids (descriptors are
+        views of the photos' features, counted there)."""
+        total = self.count * (32 + 8)
+        if self._ivf is not None:
+            total += self._ivf.nlist * 32
+        return total
 
     def votes(self, desc: np.ndarray, ratio: float = RATIO) -> dict[int, int]:
         """Photo id -> how many query descriptors chose it (nearest, ratio-tested)."""
@@ -133,6 +146,14 @@ class CatalogMatcher:
                    sha256: str = "") -> None:
         """Add a catalog photo from stored blobs (Fingerprint.to_bytes, Analysis.features_bytes)."""
         self.add(photo_id, Analysis.from_stored(fingerprint, features, sha256))
+
+    def memory_bytes(self) -> int:
+        """Approximate bytes held for the catalog (features, fingerprints, indexes)."""
+        with self._lock:
+            feats = sum(a.features.points.nbytes + a.features.descriptors.nbytes
+                        + a.features.colours.nbytes + a.features.thumb.nbytes + 1000
+                        for a in self._photos.values())
+            return feats + self._desc.memory_bytes() + 24 * len(self._photos)
 
     def remove(self, photo_id: int) -> None:
         with self._lock:

@@ -1,0 +1,193 @@
+"""Catalog-scale benchmark: edited copies and unrelated photos queried against 3,000+ photos.
+
+    python -m bench.retrieval                  # catalog = clothing-train (3,068), 60 originals
+    python -m bench.retrieval --quick          # catalog of 600, 15 originals
+    python -m bench.retrieval --limit 100      # more originals (edited copies)
+
+Prints recall per edit and tier through CatalogMatcher.query beside the pairwise rule
+(compare) on the very same copies, false alerts over unrelated queries (clothing/ and
+appliances/ photos, not in the catalog), query time (median, p95; one core, query
+analysis excluded and timed apart), index memory (measured, and scaled to 10,000
+photos), and the reverse direction (match_against over stored thumbnails).
+"""
+
+from __future__ import annotations
+
+import argparse
+import multiprocessing as mp
+import random
+import statistics
+import time
+from collections import defaultdict
+from pathlib import Path
+
+from PIL import Image
+
+from bench.edits import EDITS, TIERS, apply
+from bench.robustness import (
+    SAME_PHOTO_PHASH,
+    appliance_files,
+    clothing_files,
+    log,
+    one_core,
+    pct,
+)
+from daemon.fingerprint import hamming64
+from daemon.imageio import make_thumbnail
+from daemon.matcher import Analysis, CatalogMatcher, analyse, compare, match_against
+
+
+def analyse_catalog(path: str) -> tuple[str, bytes, bytes]:
+    a = analyse(path, mirror=False)
+    return path, a.fingerprint.to_bytes(), a.features_bytes()
+
+
+def analyse_copy(job: tuple[int, str, str, list[str]]) -> tuple[int, str, str, bytes, bytes, bytes]:
+    """One edited copy: its analysis (with mirrored features) and its stored thumbnail."""
+    k, path, edit_name, others = job
+    edit = next(e for e in EDITS if e.name == edit_name)
+    data = apply(edit, Image.open(path).convert("RGB"), seed=k,
+                 others=[Image.open(o).convert("RGB") for o in others])
+    a = analyse(data)
+    return k, path, edit_name, a.fingerprint.to_bytes(), a.features_bytes(), make_thumbnail(data)
+
+
+def analyse_unrelated(path: str) -> tuple[str, bytes, bytes, bytes]:
+    a = analyse(path)
+    return path, a.fingerprint.to_bytes(), a.features_bytes(), make_thumbnail(path)
+
+
+def pmap(fn, jobs: list, what: str, workers: int) -> list:
+    out = []
+    with mp.Pool(workers, initializer=one_core) as pool:
+        for k, r in enumerate(pool.imap(fn, jobs, chunksize=8), start=1):
+            out.append(r)
+            if k % max(1, len(jobs) // 10) == 0 or k == len(jobs):
+                log(f"  {what}: {k}/{len(jobs)}")
+    return out
+
+
+def main(argv: list[str] | None = None) -> None:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawTextHelpFormatter)
+    ap.add_argument("--catalog", type=int, default=0, help="catalog size (default: all 3,068)")
+    ap.add_argument("--limit", type=int, default=60, help="originals given edited copies")
+    ap.add_argument("--reverse", type=int, default=12, help="originals for the reverse direction")
+    ap.add_argument("--quick", action="store_true")
+    ap.add_argument("--workers", type=int, default=2)
+    args = ap.parse_args(argv)
+    if args.quick:
+        args.catalog, args.limit, args.reverse = 600, 15, 4
+    rng = random.Random(7)
+    one_core()
+    cat_files = clothing_files("clothing-train")
+    if args.catalog:
+        cat_files = rng.sample(cat_files, args.catalog)
+    log(f"retrieval: analysing a catalog of {len(cat_files)} photos")
+    rows = pmap(analyse_catalog, [str(p) for p in cat_files], "catalog", args.workers)
+    matcher = CatalogMatcher()
+    stored: dict[int, Analysis] = {}
+    t0 = time.perf_counter()
+    for pid, (_, fp, feats) in enumerate(rows, start=1):
+        matcher.add_stored(pid, fp, feats)
+        stored[pid] = Analysis.from_stored(fp, feats)
+    t_build = time.perf_counter() - t0
+    pid_of = {path: pid for pid, (path, _, _) in enumerate(rows, start=1)}
+    mem = matcher.memory_bytes()
+
+    # Edited copies of some catalog photos; collage tiles and page thumbnails come from
+    # photos outside the catalog.
+    outsiders = [str(p) for p in clothing_files("clothing")]
+    originals = rng.sample([str(p) for p in cat_files], args.limit)
+    jobs = [(k, o, e.name, rng.sample(outsiders, 5))
+            for k, (o, e) in enumerate((o, e) for o in originals for e in EDITS)]
+    log(f"retrieval: {len(jobs)} edited copies")
+    copies = pmap(analyse_copy, jobs, "copies", args.workers)
+    unrelated = [str(p) for p in clothing_files("clothing") + appliance_files()]
+    log(f"retrieval: {len(unrelated)} unrelated queries")
+    unrel = pmap(analyse_unrelated, unrelated, "unrelated", args.workers)
+
+    hits: dict[str, list[tuple[bool, bool]]] = defaultdict(list)
+    times: list[float] = []
+    for _, path, edit, fp, feats, _ in copies:
+        q = Analysis.from_stored(fp, feats)
+        t = time.perf_counter()
+        found = matcher.query(q)
+        times.append(time.perf_counter() - t)
+        pid = pid_of[path]
+        via_index = any(p == pid and r.kind == "copy" for p, r in found)
+        pairwise = compare(stored[pid], q).kind == "copy"
+        hits[edit].append((via_index, pairwise))
+    false_alerts, dup_skipped, unrel_times = [], 0, []
+    for path, fp, feats, _ in unrel:
+        q = Analysis.from_stored(fp, feats)
+        t = time.perf_counter()
+        found = matcher.query(q)
+        unrel_times.append(time.perf_counter() - t)
+        for pid, r in found:
+            if hamming64(stored[pid].fingerprint.phash, q.fingerprint.phash) <= SAME_PHOTO_PHASH:
+                dup_skipped += 1  # the same photo is in both dataset folders
+            else:
+                false_alerts.append((Path(path).name, pid, r.kind, r.details.get("inliers")))
+
+    print(f"Retrieval against a catalog of {len(matcher):,} photos "
+          f"(built in {t_build:.1f} s from stored blobs)")
+    print(f"\n{'tier':4} {'edit':30} {'n':>4} {'index':>8} {'pairwise':>9}")
+    tier_vals: dict[str, list[tuple[float, float]]] = defaultdict(list)
+    for e in EDITS:
+        rs = hits.get(e.name, [])
+        if not rs:
+            continue
+        n, vi, pw = len(rs), sum(r[0] for r in rs), sum(r[1] for r in rs)
+        tier_vals[e.tier].append((vi / n, pw / n))
+        print(f"{e.tier:4} {e.name:30} {n:4d} {pct(vi, n)} {pct(pw, n):>9}")
+    print("\nRecall per tier (mean over its edits): index vs pairwise")
+    for t in TIERS:
+        if tier_vals[t]:
+            vi = statistics.mean(v[0] for v in tier_vals[t])
+            pw = statistics.mean(v[1] for v in tier_vals[t])
+            print(f"  tier {t}: index {100 * vi:6.2f}%  pairwise {100 * pw:6.2f}%  "
+                  f"gap {100 * (pw - vi):5.2f} points")
+    print(f"\nFalse alerts over {len(unrel)} unrelated queries: {len(false_alerts)}"
+          f" (copy {sum(f[2] == 'copy' for f in false_alerts)}, similar "
+          f"{sum(f[2] == 'similar' for f in false_alerts)}); dataset duplicates skipped: "
+          f"{dup_skipped}")
+    for f in false_alerts[:10]:
+        print(f"    {f}")
+    all_t = sorted(times + unrel_times)
+    print(f"\nQuery time (one core, analysis excluded): median "
+          f"{1000 * statistics.median(all_t):.1f} ms, "
+          f"p95 {1000 * all_t[int(0.95 * len(all_t))]:.1f} ms over {len(all_t)} queries")
+    per_photo = mem / len(matcher)
+    print(f"Index memory: {mem / 2**20:.0f} MB for {len(matcher):,} photos "
+          f"({per_photo / 1024:.1f} KB a photo) -> ~{per_photo * 10_000 / 2**30:.2f} GB at 10,000")
+
+    # Reverse: a newly registered photo against every competitor thumbnail seen so far.
+    rev = originals[: args.reverse]
+    thumbs = [(("copy", path, edit), thumb) for _, path, edit, _, _, thumb in copies
+              if path in rev]
+    thumbs += [(("unrelated", path, ""), th) for path, _, _, th in unrel[:150]]
+    cands = []
+    for key, th in thumbs:
+        try:
+            cands.append((key, Analysis.from_thumbnail(th)))
+        except ValueError:
+            continue
+    got: dict[str, list[bool]] = defaultdict(list)
+    fa_rev, t_rev = 0, []
+    for o in rev:
+        t = time.perf_counter()
+        found = {k for k, r in match_against(stored[pid_of[o]], cands) if r.kind == "copy"}
+        t_rev.append(time.perf_counter() - t)
+        for key, _ in cands:
+            if key[0] == "copy" and key[1] == o:
+                got[next(e.tier for e in EDITS if e.name == key[2])].append(key in found)
+        fa_rev += sum(1 for k in found if k[0] == "unrelated")
+    print(f"\nReverse direction (match_against over {len(cands)} stored thumbnails, "
+          f"{len(rev)} originals): " + ", ".join(
+              f"tier {t} {100 * sum(v) / len(v):.1f}%" for t, v in sorted(got.items()) if v)
+          + f"; false alerts {fa_rev}; {1000 * statistics.median(t_rev) / len(cands):.2f} ms"
+          " a candidate thumbnail (analysed once beforehand)")
+
+
+if __name__ == "__main__":
+    main()
