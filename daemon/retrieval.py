@@ -42,7 +42,9 @@ ID_SHIFT = 12
 # Flat (exact) search below this many descriptors; an inverted-file index above.
 IVF_FROM = 200_000
 NPROBE = 8
-TRAIN_PER_LIST = 40
+TRAIN_PER_LIST = 16
+# Query descriptors searched, straight and mirrored each (the first ones: spread).
+QUERY_DESCRIPTORS = 600
 
 
 class DescriptorIndex:
@@ -68,6 +70,9 @@ class DescriptorIndex:
         self._desc[photo_id] = desc
         self.index.add_with_ids(desc, ids)
         self.count += len(desc)
+
+    def _maybe_rebuild(self) -> None:
+        """Train the IVF lazily (first query after a bulk load), again at 4x the size."""
         if self.count >= IVF_FROM and self.count >= 4 * max(self._trained_on, IVF_FROM // 4):
             self._rebuild()
 
@@ -109,6 +114,7 @@ class DescriptorIndex:
         """Photo id -> how many query descriptors chose it (nearest, ratio-tested)."""
         if self.count < 2 or not len(desc):
             return {}
+        self._maybe_rebuild()
         dist, ids = self.index.search(np.ascontiguousarray(desc, dtype=np.uint8), 2)
         ok = (ids[:, 0] >= 0) & (dist[:, 0] < ratio * np.where(ids[:, 1] >= 0, dist[:, 1], 256))
         photos = ids[ok, 0] >> ID_SHIFT
@@ -170,7 +176,7 @@ class CatalogMatcher:
             votes: dict[int, int] = {}
             for f in (q.features, q.features_mirror):
                 if f is not None:
-                    for pid, n in self._desc.votes(f.descriptors).items():
+                    for pid, n in self._desc.votes(f.descriptors[:QUERY_DESCRIPTORS]).items():
                         votes[pid] = max(votes.get(pid, 0), n)
         ranked = [pid for pid, n in sorted(votes.items(), key=lambda kv: (-kv[1], kv[0]))
                   if n >= MIN_VOTES and pid not in near][:top]

@@ -134,3 +134,38 @@ def test_match_against_thumbnails(clothing: list[Path], analyses: list[Analysis]
     cands.append((0, {"thumb": make_thumbnail(crop), "data": None, "sha256": "x"}))
     hits = list(match_against(analyses[0], cands))
     assert [h[0] for h in hits] == [0] and hits[0][1].kind == "copy"
+
+
+def test_catalog_tolerates_adds_during_queries(clothing: list[Path],
+                                               analyses: list[Analysis]) -> None:
+    import threading
+
+    cat = CatalogMatcher()
+    cat.add(0, analyses[0])
+    query = analyse(_jpeg(Image.open(clothing[0]).convert("RGB"), 60))
+    errors: list[BaseException] = []
+    found: list[bool] = []
+
+    def adder() -> None:
+        try:
+            for k in range(3):
+                for pid, a in enumerate(analyses[1:], start=1):
+                    cat.add(pid, a)
+                    if k == 1:
+                        cat.remove(pid)
+        except BaseException as exc:  # noqa: BLE001 - surfaced by the assert below
+            errors.append(exc)
+
+    def querier() -> None:
+        try:
+            for _ in range(15):
+                found.append(any(pid == 0 for pid, _ in cat.query(query)))
+        except BaseException as exc:  # noqa: BLE001
+            errors.append(exc)
+
+    threads = [threading.Thread(target=adder), threading.Thread(target=querier)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert not errors and all(found) and len(cat) == len(analyses)
