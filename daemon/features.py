@@ -23,7 +23,8 @@ from daemon.imageio import Source, load_image, trim_margins
 # across images instead.
 faiss.omp_set_num_threads(1)
 
-FEATURES_VERSION = 2
+# 3: frames shrunk by less than 1.5x with linear interpolation (daemon.imageio._shrink).
+FEATURES_VERSION = 3
 # Images are brought to this longest side (up or down) before detection, so the
 # same photo gives the same keypoints at every size it is published at.
 FEATURE_SIDE = 640
@@ -64,8 +65,8 @@ def _spread(kps: tuple[cv2.KeyPoint, ...], w: int, h: int, n: int) -> list[cv2.K
     """
     if len(kps) <= n:
         return list(kps)
-    resp = np.array([k.response for k in kps], dtype=np.float32)
-    pts = np.array([k.pt for k in kps], dtype=np.float32)
+    resp = np.fromiter((k.response for k in kps), dtype=np.float32, count=len(kps))
+    pts = cv2.KeyPoint_convert(kps)
     cell = (np.minimum(pts[:, 1] * GRID_CELLS // h, GRID_CELLS - 1) * GRID_CELLS
             + np.minimum(pts[:, 0] * GRID_CELLS // w, GRID_CELLS - 1)).astype(np.int64)
     order = np.lexsort((-resp, cell))  # by cell, strongest first

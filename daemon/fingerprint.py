@@ -17,8 +17,11 @@ from PIL import Image
 from daemon.imageio import Source, load_image, trim_margins
 
 # Bump when anything below changes the bits, so stored fingerprints get recomputed.
-FINGERPRINT_VERSION = 1
-# Fingerprints are computed on the image decoded (JPEG draft) to at most this size.
+# 2: hashed after an integer box reduction to at most HASH_SIDE (was a bilinear resize
+# to exactly HASH_SIDE).
+FINGERPRINT_VERSION = 2
+# Fingerprints are computed on the image reduced to at most this size (a JPEG is
+# decoded there directly, by draft).
 HASH_SIDE = 512
 # Side of the small colour grid kept for the colour check (16x16 RGB = 768 bytes).
 GRID = 16
@@ -86,8 +89,9 @@ def _pdq(arr: np.ndarray) -> tuple[bytes, int]:
 def fingerprint_image(im: Image.Image) -> Fingerprint:
     """Fingerprint of an already-loaded RGB image (trimmed and shrunk here)."""
     if max(im.size) > HASH_SIDE:
-        im = im.copy()
-        im.thumbnail((HASH_SIDE, HASH_SIDE), Image.Resampling.BILINEAR)
+        # An integer box reduction costs a fraction of a resize (0.5 vs 4 ms from the
+        # 640 px frame), and the hashes only look at 64x64 (PDQ) or less.
+        im = im.reduce(-(-max(im.size) // HASH_SIDE))
     im = trim_margins(im)
     mirror = im.transpose(Image.Transpose.FLIP_LEFT_RIGHT)
     arr = np.asarray(im)
@@ -110,7 +114,7 @@ def fingerprint_image(im: Image.Image) -> Fingerprint:
 
 def compute_fingerprint(src: Source | Image.Image) -> Fingerprint:
     """Fingerprint of an image file, bytes or PIL image; ImageError if unreadable."""
-    im = src if isinstance(src, Image.Image) else load_image(src, max_side=HASH_SIDE)
+    im = src if isinstance(src, Image.Image) else load_image(src, max_side=HASH_SIDE, coarse=True)
     return fingerprint_image(im)
 
 

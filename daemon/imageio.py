@@ -9,9 +9,11 @@ from __future__ import annotations
 
 import hashlib
 import io
+import math
 from dataclasses import dataclass
 from pathlib import Path
 
+import cv2
 import numpy as np
 import pillow_heif
 from PIL import Image, ImageOps
@@ -29,6 +31,8 @@ FORMATS = ("JPEG", "PNG", "WEBP", "AVIF", "GIF", "HEIF")
 # moved pHash by more than 8 bits for 15-30% of copies, 12/0.5% for under 1%).
 TRIM_TOLERANCE = 12
 TRIM_MAX_OUTLIERS = 0.005
+# Reductions to at least this share of the size are done by plain linear interpolation.
+LINEAR_FROM = 2 / 3
 # Never trim an image down to less than this share of its width or height: an
 # image that is almost all one colour keeps its frame.
 TRIM_MIN_KEEP = 0.25
@@ -73,7 +77,21 @@ def _read_source(src: Source) -> bytes:
     return data
 
 
-def _open(data: bytes, max_side: int) -> tuple[Image.Image, tuple[int, int], str]:
+def _draft_request(w: int, h: int, max_side: int, coarse: bool) -> tuple[int, int]:
+    """The size to ask JPEG draft for: Pillow then picks the largest 1/1..1/8 DCT scale
+    whose result is at least this big on both sides.
+
+    Asked with the aspect ratio kept (asking max_side x max_side made the short side
+    decide: a 1600x1200 photo was decoded whole for a 640 frame). `coarse` asks for
+    half, so the result lands between max_side/2 and max_side (4000x3000 -> 500x375
+    for 512): enough for hashes, which look at 64x64 at most.
+    """
+    scale = max_side / max(w, h) / (2 if coarse else 1)
+    return max(1, math.ceil(w * scale)), max(1, math.ceil(h * scale))
+
+
+def _open(data: bytes, max_side: int,
+          coarse: bool = False) -> tuple[Image.Image, tuple[int, int], str]:
     """Decode to RGB at no more than about 2*max_side (JPEG draft), first frame only."""
     try:
         im = Image.open(io.BytesIO(data))
@@ -101,7 +119,7 @@ def _open(data: bytes, max_side: int) -> tuple[Image.Image, tuple[int, int], str
     try:
         if fmt == "JPEG":
             # Draft decode: libjpeg scales by 1/2..1/8 while decoding, 3x faster on 12 MP.
-            im.draft("RGB", (max_side, max_side))
+            im.draft("RGB", _draft_request(w, h, max_side, coarse))
         im.seek(0)  # GIF/animated WebP: the first frame
         im.load()
         im = ImageOps.exif_transpose(im)
@@ -141,7 +159,18 @@ def _shrink(im: Image.Image, max_side: int) -> Image.Image:
     if scale >= 1:
         return im
     size = (max(1, round(w * scale)), max(1, round(h * scale)))
+    if scale >= LINEAR_FROM and im.mode == "RGB":
+        # A small reduction (a 1600 px JPEG drafted to 800, brought to 640) needs no
+        # antialiasing filter: OpenCV's linear resize, 1 ms against Pillow's 5.
+        return Image.fromarray(cv2.resize(np.asarray(im), size, interpolation=cv2.INTER_LINEAR))
     return im.resize(size, Image.Resampling.BILINEAR, reducing_gap=2.0)
+
+
+def _reduce(im: Image.Image, max_side: int) -> Image.Image:
+    """Shrink by an integer box factor to at most max_side (at least about half of it):
+    what coarse decoding does for formats without a JPEG draft (WebP, PNG, AVIF)."""
+    k = -(-max(im.size) // max_side)
+    return im.reduce(k) if k > 1 else im
 
 
 def trim_box(arr: np.ndarray) -> tuple[int, int, int, int]:
@@ -199,16 +228,20 @@ def trim_margins(im: Image.Image) -> Image.Image:
     return im.crop(box)
 
 
-def load_image(src: Source, max_side: int = 512, trim: bool = False) -> Image.Image:
+def load_image(src: Source, max_side: int = 512, trim: bool = False,
+               coarse: bool = False) -> Image.Image:
     """Decode `src` (path or bytes) to a normalised RGB image no larger than max_side.
 
     Normalised: EXIF orientation applied, transparency composited onto white, first
     frame only; with trim=True plain margins are cut off (what fingerprints use).
+    coarse=True lets the result be as small as max_side/2, reached the cheapest way (JPEG
+    draft, then an integer box reduction, no resampling): what hashes need.
     Raises ImageError (a ValueError) for anything that is not a readable image.
     """
     if max_side < 8:
         raise ValueError("max_side must be at least 8")
-    im = _shrink(_open(_read_source(src), max_side)[0], max_side)
+    im = _open(_read_source(src), max_side, coarse)[0]
+    im = _reduce(im, max_side) if coarse else _shrink(im, max_side)
     return trim_margins(im) if trim else im
 
 

@@ -21,11 +21,7 @@ import json
 import os
 import re
 import secrets
-import signal
-import socket
 import sqlite3
-import subprocess
-import sys
 import threading
 import time
 import urllib.error
@@ -37,6 +33,9 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 import pytest
+
+from tests import daemon_support
+from tests.daemon_support import free_port  # noqa: F401 - re-exported for the tests
 
 REPO = Path(__file__).resolve().parent.parent
 EXTENSION = REPO / "extension"
@@ -53,12 +52,6 @@ ITEM_2025 = "item_2025_csr-d_c_-DCData_de_1005008204179129.html"
 _CDN_URL_RE = re.compile(
     r"(?:https?:)?//(?:ae0\d|ae-pic-a1)\.(?:alicdn|aliexpress-media)\.com/kf/"
     r"([A-Za-z0-9._-]+)((?:/[^\"'\s<>)]*)?)")
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 def wait_until(check: Callable[[], object], timeout: float, what: str,
@@ -228,81 +221,34 @@ def csp(nonce: str) -> dict[str, str]:
 
 # --------------------------------------------------------------------------- the daemon
 
-class Daemon:
-    """`python3 -m daemon serve` on 127.0.0.1:port with its own data dir."""
+class Daemon(daemon_support.Daemon):
+    """The real daemon (tests/daemon_support.py), allowed to fetch from this machine's
+    fake marketplace, plus what the extension tests ask of it."""
 
     def __init__(self, data_dir: Path, port: int | None = None) -> None:
-        self.data_dir = data_dir
-        self.port = port or free_port()
-        self.url = f"http://127.0.0.1:{self.port}"
-        self.proc: subprocess.Popen | None = None
-        self.env = {**os.environ, "PICGUARD_ALLOW_PRIVATE_HOSTS": "1",
-                    "PICGUARD_DATA_DIR": str(data_dir), "PYTHONUNBUFFERED": "1"}
-        self.log_path = data_dir.parent / f"daemon-{self.port}.log"
+        super().__init__(data_dir, port, env={"PICGUARD_ALLOW_PRIVATE_HOSTS": "1",
+                                              "PYTHONUNBUFFERED": "1"})
 
     def cli(self, *args: str, timeout: float = 120) -> str:
-        done = subprocess.run([sys.executable, "-m", "daemon", *args, "--data-dir",
-                               str(self.data_dir)], cwd=REPO, env=self.env, text=True,
-                              capture_output=True, timeout=timeout)
-        assert done.returncode == 0, f"picguard {' '.join(args)} failed: {done.stderr}"
-        return done.stdout
+        return daemon_support.picguard(*args, data_dir=self.data_dir, env=self.env,
+                                       timeout=timeout).stdout
 
     def configure_fast(self) -> None:
         for key in ("fetch_interval_s", "match_interval_s", "notify_interval_s"):
             self.cli("config", "set", key, "2")
 
-    @property
-    def token(self) -> str:
-        out = self.cli("token").strip().splitlines()
-        return out[-1].strip().split()[-1]
-
     def start(self, timeout: float = 40) -> Daemon:
-        log = open(self.log_path, "ab")  # noqa: SIM115 - closed in stop()
-        self._log = log
-        self.proc = subprocess.Popen(
-            [sys.executable, "-m", "daemon", "serve", "--data-dir", str(self.data_dir),
-             "--port", str(self.port)], cwd=REPO, env=self.env, stdout=log,
-            stderr=subprocess.STDOUT)
-        wait_until(self.alive, timeout, f"the daemon to answer on {self.url}")
+        super().start(timeout)
         return self
-
-    def alive(self) -> bool:
-        if self.proc is not None and self.proc.poll() is not None:
-            raise AssertionError(f"the daemon exited ({self.proc.returncode}); see "
-                                 f"{self.log_path}:\n{self.log_path.read_text()[-3000:]}")
-        try:
-            with urllib.request.urlopen(f"{self.url}/api/v1/ping", timeout=2) as r:  # noqa: S310
-                return json.load(r).get("app") == "picguard"
-        except (OSError, urllib.error.URLError, ValueError):
-            return False
-
-    def stop(self) -> None:
-        if self.proc is not None and self.proc.poll() is None:
-            self.proc.send_signal(signal.SIGTERM)
-            try:
-                self.proc.wait(timeout=15)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait(timeout=5)
-        self.proc = None
-        if getattr(self, "_log", None):
-            self._log.close()
-            self._log = None
 
     def api(self, method: str, path: str, body: object = None) -> dict:
         data = json.dumps(body).encode() if body is not None else None
         request = urllib.request.Request(
             f"{self.url}/api/v1/{path}", data=data, method=method,
-            headers={"Authorization": f"Bearer {self.token_cached}",
+            headers={"Authorization": f"Bearer {self.token}",
                      "Content-Type": "application/json"})
         with urllib.request.urlopen(request, timeout=10) as r:  # noqa: S310
             return json.load(r)
-
-    @property
-    def token_cached(self) -> str:
-        if not getattr(self, "_token", None):
-            self._token = self.token
-        return self._token
 
     def db(self, sql: str, params: tuple = ()) -> list[dict]:
         """Read the daemon's database (read-only) to check what it stored."""
@@ -377,7 +323,7 @@ def pair(browser: Browser, daemon: Daemon, token: str | None = None) -> object:
     page.goto(browser.ext_url("options/options.html"))
     page.wait_for_selector("body[data-ready=true]", timeout=10000)
     page.fill("#daemon-url", daemon.url)
-    page.fill("#token", token or daemon.token_cached)
+    page.fill("#token", token or daemon.token)
     page.click("#save")
     page.wait_for_selector("#result[data-state=connected]", timeout=15000)
     return page

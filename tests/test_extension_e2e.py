@@ -122,7 +122,7 @@ def test_browse_pair_alert_badge_notification_marks_popup(shop, playwright_sessi
         browser.sw("chrome.storage.local.set({pollSeconds: 1})")   # poll fast (unpacked)
         options = pair(browser, daemon)
         assert "Connected to PicGuard" in options.inner_text("#result")
-        assert browser.sw("chrome.storage.local.get('token')")["token"] == daemon.token_cached
+        assert browser.sw("chrome.storage.local.get('token')")["token"] == daemon.token
 
         # 2. Browse the competitor's item page: the daemon stores that listing.
         page = browser.context.new_page()

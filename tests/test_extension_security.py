@@ -193,7 +193,7 @@ def test_background_rejects_bad_messages_from_a_content_script(setup):
     denied = isolated_world_eval(page, """chrome.storage.local.get(null).then(
         v => JSON.stringify(v), e => 'denied: ' + e.message)""")
     assert denied.startswith("denied"), denied
-    assert daemon.token_cached not in denied
+    assert daemon.token not in denied
     assert daemon.api("GET", "status")["listings"] == listings_before
     # A well-formed message is accepted: the checks are not simply refusing everything.
     ok = send_from_content_script(

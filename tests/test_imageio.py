@@ -12,7 +12,14 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from PIL import Image
 
-from daemon.imageio import ImageError, decode, load_image, make_thumbnail, trim_margins
+from daemon.imageio import (
+    ImageError,
+    _open,
+    decode,
+    load_image,
+    make_thumbnail,
+    trim_margins,
+)
 
 
 @pytest.fixture(scope="module")
@@ -37,6 +44,18 @@ def test_shrinks_big_jpeg_with_draft_decode(photo: Path) -> None:
     big = Image.open(photo).convert("RGB").resize((3000, 4000))
     im = load_image(_encode(big, "JPEG", quality=85), max_side=512)
     assert max(im.size) == 512 and im.size == (384, 512)
+
+
+def test_draft_keeps_aspect_ratio_and_coarse_stops_at_half(photo: Path) -> None:
+    landscape = _encode(Image.open(photo).convert("RGB").resize((1600, 1200)), "JPEG")
+    # Asked for a 640 frame, a 1600x1200 JPEG is decoded at 1/2 (800x600), not whole.
+    assert _open(landscape, 640)[0].size == (800, 600)
+    assert load_image(landscape, max_side=640).size == (640, 480)
+    big = _encode(Image.open(photo).convert("RGB").resize((4000, 3000)), "JPEG")
+    # For hashes 1/8 is enough: 500x375, within (max_side/2, max_side].
+    assert _open(big, 512, coarse=True)[0].size == (500, 375)
+    assert load_image(big, max_side=512, coarse=True).size == (500, 375)
+    assert load_image(big, max_side=512).size == (512, 384)
 
 
 @pytest.mark.parametrize("fmt", ["PNG", "WEBP", "AVIF", "GIF", "HEIF"])
