@@ -52,7 +52,7 @@ class Pipeline:
             allow_private=settings.allow_private_hosts, max_bytes=settings.max_image_bytes,
             per_host_interval=settings.per_host_interval_ms / 1000,
             max_parallel=max(1, settings.fetch_workers))
-        self.matcher = matcher or CatalogMatcher()
+        self.matcher = matcher or CatalogMatcher(settings.data_dir / "catalog-index.npz")
         self._loaded_photo_id = 0
         self._load_lock = threading.Lock()
 

@@ -9,8 +9,12 @@ against competitor images already seen) verifies stored thumbnails the same way.
 
 from __future__ import annotations
 
+import logging
+import os
 import threading
+import zlib
 from collections.abc import Iterable, Iterator, Mapping
+from pathlib import Path
 from typing import Any
 
 import faiss
@@ -22,6 +26,7 @@ from daemon.imageio import ImageError, load_image
 from daemon.index import HammingIndex
 from daemon.matcher import (
     HASH_PHASH_MAX,
+    MATCHER_VERSION,
     MIN_INLIERS,
     SURE_INLIERS,
     Analysis,
@@ -29,6 +34,8 @@ from daemon.matcher import (
     compare,
     hash_distances,
 )
+
+log = logging.getLogger(__name__)
 
 # Descriptors per catalog photo put in the index: all of them. Indexing only the first
 # 500 lost every collage and screenshot (their matches are the photo's coarse-scale
@@ -44,8 +51,8 @@ ID_SHIFT = 12
 # above, with about 1.2 sqrt(n) lists of which NPROBE are searched. Measured on the
 # 3,068-photo catalog (bench/retrieval.py): 2,048 lists found as many candidates as
 # 4,096 at half the cost of assigning a descriptor; probing 2 lists instead of 1 found
-# 1 more tier-D copy in 120 (index-vs-pairwise gap 0.56 vs 1.39 points) but made an
-# unrelated photo's query 52 ms instead of 34 (median). Probing more than 2 found nothing.
+# at most 3 more of 360 tier-D copies but made an unrelated photo's query 52 ms instead
+# of 34 (median); probing more than 2 found nothing. docs/MATCHING.md has the runs.
 IVF_FROM = 20_000
 NPROBE = 1
 MIN_LISTS, MAX_LISTS = 64, 8192
@@ -56,16 +63,30 @@ TRAIN_PER_LIST = 40  # faiss asks for at least 39 points a list
 QUERY_DESCRIPTORS = 1000
 
 
+def _ids(photo_id: int, n: int) -> np.ndarray:
+    """faiss ids of a photo's n descriptors: photo_id << ID_SHIFT | keypoint number."""
+    return (np.int64(photo_id) << ID_SHIFT) | np.arange(n, dtype=np.int64)
+
+
+def _id_range(photo_id: int) -> Any:
+    return faiss.IDSelectorRange(photo_id << ID_SHIFT, (photo_id + 1) << ID_SHIFT)
+
+
 class DescriptorIndex:
     """ORB descriptors of many photos in one faiss binary index, with per-photo removal."""
 
-    def __init__(self) -> None:
-        self._flat = faiss.IndexBinaryIDMap(faiss.IndexBinaryFlat(256))
+    def __init__(self, cache: Path | None = None) -> None:
+        # The exact index is only for small catalogs (under IVF_FROM): built on demand from
+        # _desc, so a bulk load never holds every descriptor twice before the IVF exists.
+        self._flat: Any = None
         self._ivf: faiss.IndexBinaryIVF | None = None
         self._trained_on = 0
         # The photos' own descriptor arrays (views, not copies), kept to retrain the IVF.
         self._desc: dict[int, np.ndarray] = {}
         self.count = 0
+        # Where the trained IVF is saved, so a restart does not train it again (30 s of
+        # one core for 3,000 photos).
+        self.cache = cache
 
     @property
     def approximate(self) -> bool:
@@ -74,48 +95,105 @@ class DescriptorIndex:
 
     @property
     def index(self) -> Any:
-        return self._ivf if self._ivf is not None else self._flat
+        if self._ivf is not None:
+            return self._ivf
+        if self._flat is None:
+            self._flat = faiss.IndexBinaryIDMap(faiss.IndexBinaryFlat(256))
+            for pid, desc in self._desc.items():
+                self._flat.add_with_ids(desc, _ids(pid, len(desc)))
+        return self._flat
 
     def add(self, photo_id: int, desc: np.ndarray) -> None:
         desc = np.ascontiguousarray(desc[: 1 << ID_SHIFT], dtype=np.uint8)
         if not len(desc):
             return
-        ids = (np.int64(photo_id) << ID_SHIFT) | np.arange(len(desc), dtype=np.int64)
         self._desc[photo_id] = desc
-        self.index.add_with_ids(desc, ids)
+        if self._ivf is not None:
+            self._ivf.add_with_ids(desc, _ids(photo_id, len(desc)))
+        self._flat = None
         self.count += len(desc)
 
     def _maybe_rebuild(self) -> None:
         """Train the IVF lazily (first query after a bulk load), again at 2x the size so
         the lists stay about sqrt(n) long."""
+        if self._ivf is None and self.count >= IVF_FROM:
+            self._load_cache()
         if self.count >= IVF_FROM and self.count >= 2 * max(self._trained_on, IVF_FROM // 2):
             self._rebuild()
+            self._save_cache()
+
+    def _manifest(self) -> np.ndarray:
+        """(photo id, descriptor count, CRC-32 of the descriptors) of every indexed photo."""
+        return np.array([(pid, len(d), zlib.crc32(d.tobytes())) for pid, d in self._desc.items()],
+                        dtype=np.int64).reshape(-1, 3)
+
+    def _save_cache(self) -> None:
+        if self.cache is None or self._ivf is None:
+            return
+        tmp = self.cache.with_name(self.cache.name + ".tmp")
+        try:
+            with open(tmp, "wb") as f:
+                np.savez(f, index=faiss.serialize_index_binary(self._ivf),
+                         photos=self._manifest(), trained_on=self._trained_on,
+                         version=MATCHER_VERSION)
+            os.replace(tmp, self.cache)
+        except OSError as exc:  # a full disk costs a retraining at the next start, no more
+            log.warning("could not save the catalog index to %s: %s", self.cache, exc)
+
+    def _load_cache(self) -> None:
+        """Reuse the IVF an earlier run saved (same matcher version), then bring it up to
+        date: photos removed, added or changed since are taken out or put in."""
+        if self.cache is None or not self.cache.exists():
+            return
+        try:
+            with np.load(self.cache, allow_pickle=False) as saved:
+                if int(saved["version"]) != MATCHER_VERSION:
+                    return
+                ivf = faiss.deserialize_index_binary(saved["index"])
+                photos, trained_on = saved["photos"], int(saved["trained_on"])
+        except Exception as exc:  # noqa: BLE001 - a damaged cache is retrained, not fatal
+            log.warning("ignoring the saved catalog index %s (%s); training it again",
+                        self.cache, exc)
+            return
+        old = {int(pid): (int(n), int(crc)) for pid, n, crc in photos}
+        now = {int(pid): (int(n), int(crc)) for pid, n, crc in self._manifest()}
+        for pid, sig in old.items():
+            if now.get(pid) != sig:
+                ivf.remove_ids(_id_range(pid))
+        for pid, sig in now.items():
+            if old.get(pid) != sig:
+                ivf.add_with_ids(self._desc[pid], _ids(pid, len(self._desc[pid])))
+        ivf.nprobe = NPROBE
+        self._ivf, self._trained_on, self._flat = ivf, trained_on, None
 
     def remove(self, photo_id: int) -> None:
         desc = self._desc.pop(photo_id, None)
         if desc is None:
             return
-        sel = faiss.IDSelectorRange(photo_id << ID_SHIFT, (photo_id + 1) << ID_SHIFT)
-        self.index.remove_ids(sel)
+        if self._ivf is not None:
+            self._ivf.remove_ids(_id_range(photo_id))
+        self._flat = None
         self.count -= len(desc)
 
     def _rebuild(self) -> None:
         """(Re)train an IVF index on the current descriptors: flat search is O(n) a query."""
-        all_desc = np.concatenate(list(self._desc.values()))
-        nlist = int(np.clip(1.2 * np.sqrt(len(all_desc)), MIN_LISTS, MAX_LISTS))
+        arrays = list(self._desc.values())
+        total = sum(map(len, arrays))
+        nlist = int(np.clip(1.2 * np.sqrt(total), MIN_LISTS, MAX_LISTS))
         quantizer = faiss.IndexBinaryFlat(256)
         ivf = faiss.IndexBinaryIVF(quantizer, 256, nlist)
-        rng = np.random.default_rng(0)
-        pick = rng.choice(len(all_desc), min(len(all_desc), TRAIN_PER_LIST * nlist), replace=False)
-        sample = all_desc[pick]
-        ivf.train(sample)
+        # A random sample drawn across the photos' arrays, without concatenating them all.
+        pick = np.sort(np.random.default_rng(0).choice(
+            total, min(total, TRAIN_PER_LIST * nlist), replace=False))
+        starts = np.cumsum([0] + [len(a) for a in arrays[:-1]])
+        which = np.searchsorted(starts, pick, side="right") - 1
+        ivf.train(np.stack([arrays[w][i - starts[w]] for w, i in zip(which, pick, strict=True)]))
         ivf.nprobe = NPROBE
         ivf.own_fields = True
         quantizer.this.disown()
         for pid, desc in self._desc.items():
-            ids = (np.int64(pid) << ID_SHIFT) | np.arange(len(desc), dtype=np.int64)
-            ivf.add_with_ids(desc, ids)
-        self._ivf, self._trained_on = ivf, len(all_desc)
+            ivf.add_with_ids(desc, _ids(pid, len(desc)))
+        self._ivf, self._trained_on, self._flat = ivf, total, None
 
     def memory_bytes(self) -> int:
         """Approximate bytes held by faiss: codes and ids, IVF centroids (descriptors are
@@ -143,11 +221,12 @@ class DescriptorIndex:
 class CatalogMatcher:
     """The seller's catalog in memory, queried by competitor images (thread-safe)."""
 
-    def __init__(self) -> None:
+    def __init__(self, index_cache: Path | None = None) -> None:
+        """index_cache: a file to keep the trained descriptor index in between runs."""
         self._lock = threading.RLock()
         self._photos: dict[int, Analysis] = {}
         self._phash = HammingIndex(64)
-        self._desc = DescriptorIndex()
+        self._desc = DescriptorIndex(index_cache)
 
     def __len__(self) -> int:
         return len(self._photos)

@@ -68,3 +68,45 @@ def test_compare_in_one_orientation(photos: list[Path], catalog: list[Analysis])
     straight = compare(catalog[0], flipped, mirrored=False)
     assert straight.details["features_mirrored"] is False
     assert straight.details["inliers"] < both.details["inliers"]
+
+
+def test_trained_index_is_saved_and_reused_after_a_restart(
+        catalog: list[Analysis], tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    cache = tmp_path / "catalog-index.npz"
+    first = DescriptorIndex(cache)
+    for pid, a in enumerate(catalog, start=1):
+        first.add(pid, a.features.descriptors)
+    first.votes(catalog[0].features.descriptors)
+    assert first.approximate and cache.exists()
+
+    # A restart with one photo gone, one added and one changed since the save.
+    def no_training(self: DescriptorIndex) -> None:
+        raise AssertionError("the saved index should have been reused")
+
+    monkeypatch.setattr(DescriptorIndex, "_rebuild", no_training)
+    second = DescriptorIndex(cache)
+    last = len(catalog)
+    for pid, a in enumerate(catalog, start=1):
+        if pid in (2, last):
+            continue  # removed
+        # Photo 3 now holds what the last photo held (its file was replaced).
+        second.add(pid, catalog[-1].features.descriptors if pid == 3 else a.features.descriptors)
+    second.add(99, catalog[1].features.descriptors)  # photo 2's content under a new id
+    votes = second.votes(catalog[1].features.descriptors)
+    assert second.approximate
+    assert max(votes, key=votes.get) == 99 and 2 not in votes
+    votes = second.votes(catalog[-1].features.descriptors)
+    assert max(votes, key=votes.get) == 3 and last not in votes
+    votes = second.votes(catalog[2].features.descriptors)
+    assert votes.get(3, 0) < 0.1 * len(catalog[2].features)
+
+
+def test_damaged_saved_index_is_retrained(catalog: list[Analysis], tmp_path: Path) -> None:
+    cache = tmp_path / "catalog-index.npz"
+    cache.write_bytes(b"not an index")
+    index = DescriptorIndex(cache)
+    for pid, a in enumerate(catalog, start=1):
+        index.add(pid, a.features.descriptors)
+    votes = index.votes(catalog[5].features.descriptors)
+    assert index.approximate and max(votes, key=votes.get) == 6
+    assert cache.stat().st_size > 1000  # replaced by the freshly trained one
