@@ -111,11 +111,19 @@ class Analysis:
                        sha256: str = "") -> Analysis:
         """Rebuild a competitor image's analysis from its stored thumbnail (make_thumbnail).
 
-        The stored fingerprint (of the full image) is used when given; features come
-        from the thumbnail. ImageError if the thumbnail is unreadable.
+        The stored fingerprint (of the full image) is used when given and current; one
+        made by an older version is recomputed from the thumbnail, so images stored before
+        an upgrade still match. Features come from the thumbnail. ImageError if the
+        thumbnail is unreadable.
         """
         im = load_image(thumb, max_side=FEATURE_SIDE)
-        fp = Fingerprint.from_bytes(fingerprint) if fingerprint else fingerprint_image(im)
+        fp = None
+        if fingerprint:
+            try:
+                fp = Fingerprint.from_bytes(fingerprint)
+            except ValueError:
+                fp = None
+        fp = fp or fingerprint_image(im)
         frame = feature_frame(im)
         return cls(sha256, im.width, im.height, fp, features_of_frame(frame),
                    features_of_frame(mirror_frame(frame)))

@@ -200,10 +200,7 @@ class Pipeline:
         alerts = 0
         for done, row in enumerate(rows, start=1):
             try:
-                try:
-                    analysis = Analysis.from_thumbnail(row["thumb"], row["data"], row["sha256"])
-                except ValueError:  # fingerprint of an older version: recompute from the thumb
-                    analysis = Analysis.from_thumbnail(row["thumb"], None, row["sha256"])
+                analysis = Analysis.from_thumbnail(row["thumb"], row["data"], row["sha256"])
             except (ImageError, ValueError) as exc:
                 self.store.image_failed(row["id"], "bad_image", f"stored thumbnail: {exc}", None)
                 continue

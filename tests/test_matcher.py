@@ -132,8 +132,11 @@ def test_match_against_thumbnails(clothing: list[Path], analyses: list[Analysis]
     crop = apply(by_name("crop_10_offcentre"), ims[0], seed=3)
     cands = [(k, make_thumbnail(_jpeg(im))) for k, im in enumerate(ims[1:], start=1)]
     cands.append((0, {"thumb": make_thumbnail(crop), "data": None, "sha256": "x"}))
+    # A competitor image stored by an older version: its fingerprint blob is stale.
+    stale = bytes([0]) + analyse(_jpeg(ims[0], 60)).fingerprint.to_bytes()[1:]
+    cands.append((9, {"thumb": make_thumbnail(_jpeg(ims[0], 60)), "data": stale, "sha256": "y"}))
     hits = list(match_against(analyses[0], cands))
-    assert [h[0] for h in hits] == [0] and hits[0][1].kind == "copy"
+    assert [h[0] for h in hits] == [0, 9] and {h[1].kind for h in hits} == {"copy"}
 
 
 def test_catalog_tolerates_adds_during_queries(clothing: list[Path],
