@@ -16,6 +16,7 @@ from __future__ import annotations
 import argparse
 import io
 import os
+import shutil
 import sqlite3
 import statistics
 import sys
@@ -96,6 +97,8 @@ def bench_push(pushes: int) -> None:
           f"{statistics.median(naive):.1f} ms (finds only {len(urls)} image URLs)")
     ratio = statistics.median(naive) / statistics.median(ours)
     print(f"  ratio naive/picguard (median): {ratio:.2f}x")
+    conn.close()
+    shutil.rmtree(data, ignore_errors=True)
 
 
 def bench_fetch(count: int) -> None:
@@ -137,6 +140,8 @@ def bench_fetch(count: int) -> None:
         imagehash.phash(Image.open(io.BytesIO(content)))
     naive = time.perf_counter() - started
     shop.stop()
+    store.close()
+    shutil.rmtree(data, ignore_errors=True)
     print(f"fetch + fingerprint + match ({len(photos)} real photos from a local server, "
           f"catalog of {len(catalog)}, {settings.fetch_workers} workers on {os.cpu_count()} "
           "cores):")
