@@ -281,17 +281,6 @@ class CatalogMatcher:
                         if n >= MIN_VOTES and pid not in skip)
         return [pid for _, pid in ranked[:top]]
 
-    def candidates(self, q: Analysis, top: int = VERIFY_TOP) -> list[int]:
-        """Catalog photos worth verifying: near hashes first, then the most voted."""
-        near = self._near(q)
-        seen = set(near)
-        out = list(near)
-        for f in (q.features, q.features_mirror):
-            for pid in self._voted(f, top, seen):
-                seen.add(pid)
-                out.append(pid)
-        return out
-
     def _verify(self, pids: list[int], q: Analysis, out: dict[int, MatchResult],
                 mirrored: bool | None = None) -> bool:
         """compare() each candidate (in one orientation when given), keeping each photo's
