@@ -36,12 +36,12 @@ import waitress  # noqa: E402
 from bs4 import BeautifulSoup  # noqa: E402
 from PIL import Image  # noqa: E402
 
-from daemon.app import create_app  # noqa: E402
-from daemon.catalog import register  # noqa: E402
+from daemon.catalog.registration import register  # noqa: E402
 from daemon.config import load_settings  # noqa: E402
-from daemon.demo_shop import DemoShop  # noqa: E402
-from daemon.pipeline import Pipeline  # noqa: E402
+from daemon.demo.shop import DemoShop  # noqa: E402
+from daemon.monitor.pipeline import Pipeline  # noqa: E402
 from daemon.store import Store  # noqa: E402
+from daemon.web.app import create_app  # noqa: E402
 from scraper.fetch import Fetcher  # noqa: E402
 
 

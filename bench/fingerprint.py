@@ -27,9 +27,9 @@ import numpy as np
 from PIL import Image
 
 from bench.robustness import appliance_files, clothing_files, log, one_core
-from daemon.features import extract_features
-from daemon.fingerprint import compute_fingerprint
-from daemon.matcher import analyse
+from daemon.matching.compare import analyse
+from daemon.matching.features import extract_features
+from daemon.matching.fingerprint import compute_fingerprint
 
 
 def per_item(fn: Callable[[Path], object], items: list[Path], rounds: int = 1) -> list[float]:

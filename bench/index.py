@@ -18,7 +18,7 @@ import imagehash
 import numpy as np
 
 from bench.robustness import log
-from daemon.index import HammingIndex
+from daemon.matching.hamming import HammingIndex
 
 RADIUS = 10
 

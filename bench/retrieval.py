@@ -36,10 +36,11 @@ from bench.robustness import (
     pct,
     run_pool,
 )
-from daemon.features import FEATURES_VERSION
-from daemon.fingerprint import FINGERPRINT_VERSION, hamming64
-from daemon.imageio import make_thumbnail
-from daemon.matcher import Analysis, CatalogMatcher, analyse, compare, match_against
+from daemon.matching.compare import Analysis, analyse, compare
+from daemon.matching.features import FEATURES_VERSION
+from daemon.matching.fingerprint import FINGERPRINT_VERSION, hamming64
+from daemon.matching.imageio import make_thumbnail
+from daemon.matching.retrieval import CatalogMatcher, match_against
 
 
 def analyse_catalog(path: str) -> tuple[str, bytes, bytes]:

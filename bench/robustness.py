@@ -30,8 +30,8 @@ import numpy as np
 from PIL import Image
 
 from bench.edits import EDITS, TIERS, apply
-from daemon.fingerprint import FINGERPRINT_BYTES, compute_fingerprint, hamming64
-from daemon.matcher import Analysis, analyse, compare, evidence
+from daemon.matching.compare import Analysis, analyse, compare, evidence
+from daemon.matching.fingerprint import FINGERPRINT_BYTES, compute_fingerprint, hamming64
 
 PHOTOS = Path(os.environ.get("PICGUARD_SHARED", Path(__file__).resolve().parents[2] / "shared")
               ) / "data" / "photos"

@@ -15,6 +15,7 @@ from .model import (
     KIND_DESCRIPTION,
     KIND_ITEM,
     KIND_OTHER,
+    KIND_RESULTS,
     KIND_STORE,
     ROLE_DESCRIPTION,
     ROLE_GALLERY,
@@ -30,6 +31,7 @@ from .model import (
     Listing,
     NotTextError,
     ParseError,
+    ResultItem,
 )
 from .page import parse_description, parse_page
 
@@ -37,6 +39,7 @@ __all__ = [
     "KIND_DESCRIPTION",
     "KIND_ITEM",
     "KIND_OTHER",
+    "KIND_RESULTS",
     "KIND_STORE",
     "ROLE_DESCRIPTION",
     "ROLE_GALLERY",
@@ -52,6 +55,7 @@ __all__ = [
     "Listing",
     "NotTextError",
     "ParseError",
+    "ResultItem",
     "__version__",
     "parse_description",
     "parse_page",

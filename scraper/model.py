@@ -22,7 +22,10 @@ KIND_ITEM = "item"
 KIND_STORE = "store"
 KIND_DESCRIPTION = "description"
 KIND_OTHER = "other"
-KINDS = (KIND_ITEM, KIND_STORE, KIND_DESCRIPTION, KIND_OTHER)
+# A results page (search, category, store product list, search by image): one
+# ResultItem per card in `Listing.items`.
+KIND_RESULTS = "results"
+KINDS = (KIND_ITEM, KIND_STORE, KIND_DESCRIPTION, KIND_OTHER, KIND_RESULTS)
 
 # Where an image sits on the listing. When one image appears in several places
 # it is reported once, under the first role in this order.
@@ -73,6 +76,29 @@ class ImageRef:
 
 
 @dataclass(slots=True)
+class ResultItem:
+    """One card of a results page: a product of some store with its card images.
+
+    `images` holds the card's main image first, then any extra gallery images the card
+    carries, normalised to full size and keyed like a Listing's (role `gallery`).
+    """
+
+    product_id: str | None
+    url: str
+    title: str | None = None
+    store_id: str | None = None
+    store_name: str | None = None
+    images: list[ImageRef] = field(default_factory=list)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "product_id": self.product_id, "url": self.url, "title": self.title,
+            "store_id": self.store_id, "store_name": self.store_name,
+            "images": [ref.to_dict() for ref in self.images],
+        }
+
+
+@dataclass(slots=True)
 class Listing:
     """What one page says about one listing (or one store, or one description)."""
 
@@ -99,6 +125,10 @@ class Listing:
     # Plain-words remarks about partial data (a truncated data object, a page
     # that says "not found" while still holding the gallery, ...).
     notes: list[str] = field(default_factory=list)
+    # kind == "results" only: the cards, in page order, and what the page says of its
+    # place in the whole result set ({"page", "page_size", "total"} where known).
+    items: list[ResultItem] = field(default_factory=list)
+    page_info: dict[str, Any] | None = None
 
     def images_with_role(self, role: str) -> list[ImageRef]:
         return [ref for ref in self.images if ref.role == role]
@@ -127,6 +157,8 @@ class Listing:
             "images": [ref.to_dict() for ref in self.images],
             "product_links": list(self.product_links),
             "notes": list(self.notes),
+            **({"items": [item.to_dict() for item in self.items],
+                "page_info": self.page_info} if self.kind == KIND_RESULTS else {}),
         }
 
 

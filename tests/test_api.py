@@ -8,8 +8,8 @@ import io
 import pytest
 from PIL import Image
 
-from daemon.app import create_app
 from daemon.config import load_settings
+from daemon.web.app import create_app
 
 PORT = 8765
 BASE = f"http://127.0.0.1:{PORT}"

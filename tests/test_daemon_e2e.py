@@ -13,7 +13,7 @@ import pytest
 import requests
 from PIL import Image, ImageOps
 
-from daemon.demo_shop import DemoItem, DemoShop, item_page, jpeg
+from daemon.demo.shop import DemoItem, DemoShop, item_page, jpeg
 from tests.daemon_support import Daemon, picguard
 
 FAST = {"fetch_interval_s": "1", "match_interval_s": "1", "notify_interval_s": "1"}

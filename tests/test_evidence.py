@@ -22,14 +22,14 @@ import pytest
 from click.testing import CliRunner
 from PIL import Image
 
-from daemon.app import create_app
-from daemon.catalog import register
+from daemon.catalog.registration import register
 from daemon.cli import main as cli
 from daemon.config import Settings, load_settings
-from daemon.demo_shop import DemoItem, item_page
-from daemon.pages import ingest_page
-from daemon.pipeline import Pipeline
+from daemon.demo.shop import DemoItem, item_page
+from daemon.monitor.ingest import ingest_page
+from daemon.monitor.pipeline import Pipeline
 from daemon.store import Store
+from daemon.web.app import create_app
 
 REPO = Path(__file__).resolve().parent.parent
 ARTIFACTS = REPO / "test-artifacts"

@@ -6,7 +6,7 @@ import io
 
 from PIL import Image
 
-from daemon.exif import capture_time, read_exif
+from daemon.matching.exif import capture_time, read_exif
 
 
 def test_real_photo_with_ifd0_datetime(photos_dir) -> None:

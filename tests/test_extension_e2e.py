@@ -137,8 +137,8 @@ def test_browse_pair_alert_badge_notification_marks_popup(shop, playwright_sessi
         before = image_boxes(page)
 
         # 3. The scheduler fetches, matches and alerts; the badge and notifications follow.
-        alerts = wait_until(lambda: len(daemon.api("GET", "alerts")["alerts"]) >= 2 and
-                            daemon.api("GET", "alerts")["alerts"], 60, "two alerts")
+        alerts = wait_until(lambda: len(daemon.web.api("GET", "alerts")["alerts"]) >= 2 and
+                            daemon.web.api("GET", "alerts")["alerts"], 60, "two alerts")
         assert {a["kind"] for a in alerts} == {"copied"}
         assert {a["own"]["file_name"] for a in alerts} == {p.name for p in shop.mine}
         wait_until(lambda: browser.badge() == "2", 20, "the badge to show 2")
@@ -190,7 +190,7 @@ def test_browse_pair_alert_badge_notification_marks_popup(shop, playwright_sessi
         popup.click("#watch")
         popup.wait_for_selector("#watch-result:not(:empty)", timeout=10000)
         assert popup.inner_text("#watch-result").startswith("Watching")
-        assert any(w["url"] == ITEM_URL for w in daemon.api("GET", "watch")["watches"])
+        assert any(w["url"] == ITEM_URL for w in daemon.web.api("GET", "watch")["watches"])
     finally:
         browser.context.close()
 

@@ -103,7 +103,7 @@ def send_from_content_script(page, message_js: str) -> dict:
 
 def test_web_page_has_no_way_to_the_extension_or_the_daemon(setup):
     daemon, browser, _ = setup
-    listings_before = daemon.api("GET", "status")["listings"]
+    listings_before = daemon.web.api("GET", "status")["listings"]
     page = browser.context.new_page()
     page.goto(EVIL_URL, wait_until="domcontentloaded")
     assert page.evaluate("window.ok") is True
@@ -127,7 +127,7 @@ def test_web_page_has_no_way_to_the_extension_or_the_daemon(setup):
         return out;
     }}""")
     assert "200" not in map(str, answer) and 200 not in answer
-    assert daemon.api("GET", "status")["listings"] == listings_before
+    assert daemon.web.api("GET", "status")["listings"] == listings_before
 
 
 def test_forged_post_messages_are_ignored(setup):
@@ -153,7 +153,7 @@ def test_background_rejects_bad_messages_from_a_content_script(setup):
     daemon, browser, _ = setup
     page = browser.context.new_page()
     page.goto(ITEM_URL, wait_until="domcontentloaded")
-    listings_before = daemon.api("GET", "status")["listings"]
+    listings_before = daemon.web.api("GET", "status")["listings"]
     url = "location.href"
     cases = {
         # oversized: 6 MB of ASCII, and 2.1 M CJK characters (6.3 MB of UTF-8)
@@ -194,7 +194,7 @@ def test_background_rejects_bad_messages_from_a_content_script(setup):
         v => JSON.stringify(v), e => 'denied: ' + e.message)""")
     assert denied.startswith("denied"), denied
     assert daemon.token not in denied
-    assert daemon.api("GET", "status")["listings"] == listings_before
+    assert daemon.web.api("GET", "status")["listings"] == listings_before
     # A well-formed message is accepted: the checks are not simply refusing everything.
     ok = send_from_content_script(
         page, f"{{type: 'verdicts', pageUrl: {url}, urls: [location.origin + '/kf/x.jpg']}}")

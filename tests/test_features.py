@@ -11,8 +11,8 @@ import pytest
 from PIL import Image
 
 from bench.edits import apply, by_name
-from daemon.features import Features, extract_features, feature_frame, match_features
-from daemon.imageio import load_image
+from daemon.matching.features import Features, extract_features, feature_frame, match_features
+from daemon.matching.imageio import load_image
 
 
 @pytest.fixture(scope="module")

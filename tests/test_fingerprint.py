@@ -10,14 +10,14 @@ import imagehash
 import pytest
 from PIL import Image
 
-from daemon.fingerprint import (
+from daemon.matching.fingerprint import (
     FINGERPRINT_VERSION,
     Fingerprint,
     compute_fingerprint,
     hamming64,
     hamming_bytes,
 )
-from daemon.imageio import load_image
+from daemon.matching.imageio import load_image
 
 
 def _jpeg(im: Image.Image, q: int = 90) -> bytes:

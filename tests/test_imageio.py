@@ -12,7 +12,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from PIL import Image
 
-from daemon.imageio import (
+from daemon.matching.imageio import (
     ImageError,
     _open,
     decode,

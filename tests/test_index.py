@@ -7,7 +7,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from daemon.index import HammingIndex
+from daemon.matching.hamming import HammingIndex
 
 
 def _brute(codes: dict[int, int], q: int) -> list[tuple[int, int]]:

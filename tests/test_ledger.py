@@ -17,20 +17,19 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from daemon.catalog import register
+from daemon.catalog.registration import register
 from daemon.cli import main as cli
 from daemon.config import load_settings
-from daemon.ledger import (
+from daemon.monitor.notify import daily_witness
+from daemon.provenance.chain import (
     GENESIS_HASH,
     KEY_FILE,
     KIND_KEY,
     KIND_REGISTER,
-    Ledger,
     canonical,
-    daily_witness,
     entry_body,
-    note_first_seen,
 )
+from daemon.provenance.ledger import Ledger, note_first_seen
 from daemon.store import Store
 from tests.test_daemon_e2e import Receiver
 

@@ -11,15 +11,9 @@ import pytest
 from PIL import Image
 
 from bench.edits import apply, by_name
-from daemon.imageio import make_thumbnail
-from daemon.matcher import (
-    MATCHER_VERSION,
-    Analysis,
-    CatalogMatcher,
-    analyse,
-    compare,
-    match_against,
-)
+from daemon.matching.compare import MATCHER_VERSION, Analysis, analyse, compare
+from daemon.matching.retrieval import CatalogMatcher, match_against
+from daemon.matching.imageio import make_thumbnail
 
 APPLIANCE_VARIANTS = [
     ("2-slice-toaster-black", "2-slice-toaster-white"),

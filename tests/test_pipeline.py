@@ -6,13 +6,13 @@ from __future__ import annotations
 import pytest
 from PIL import Image
 
-from daemon.catalog import register
+from daemon.catalog.registration import register
 from daemon.config import load_settings
-from daemon.demo_shop import DemoItem, DemoShop, item_page, jpeg
-from daemon.pages import ingest_page
-from daemon.pipeline import Pipeline
+from daemon.demo.shop import DemoItem, DemoShop, item_page, jpeg
+from daemon.monitor.ingest import ingest_page
+from daemon.monitor.pipeline import Pipeline
+from daemon.monitor.verdicts import image_verdicts
 from daemon.store import Store
-from daemon.verdicts import image_verdicts
 from scraper.fetch import Fetcher
 from tests.daemon_support import picguard
 

@@ -1,4 +1,4 @@
-"""Catalog retrieval (daemon.retrieval) past the exact-search size: the trained IVF index."""
+"""Catalog retrieval (matching.retrieval) past the exact-search size: the trained IVF index."""
 
 from __future__ import annotations
 
@@ -9,8 +9,8 @@ import pytest
 from PIL import Image
 
 from bench.edits import apply, by_name
-from daemon.matcher import Analysis, CatalogMatcher, analyse, compare
-from daemon.retrieval import IVF_FROM, DescriptorIndex
+from daemon.matching.compare import Analysis, analyse, compare
+from daemon.matching.retrieval import IVF_FROM, CatalogMatcher, DescriptorIndex
 
 # Enough real photos that their descriptors pass IVF_FROM (about 1,000 a photo).
 CATALOG = 34

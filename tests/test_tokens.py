@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import stat
 
-from daemon.tokens import load_or_create_token, rotate_token
+from daemon.web.tokens import load_or_create_token, rotate_token
 
 
 def test_token_is_created_private_and_stable(tmp_path) -> None:

@@ -2,7 +2,7 @@
 
 A reviewer at the platform looks at this picture for a few seconds; lines joining the same
 points in both images show at a glance that one is derived from the other. The points are
-ORB features (daemon.features) verified with RANSAC, the same kind of check the matcher
+ORB features (daemon.matching.features) verified with RANSAC, the same kind of check the matcher
 makes, recomputed here at display size so the lines land where the reviewer sees them.
 """
 
@@ -15,8 +15,8 @@ import cv2
 import numpy as np
 from PIL import Image, ImageDraw, ImageFont
 
-from daemon.features import features_of_frame, mirror_frame
-from daemon.imageio import Source, load_image
+from daemon.matching.features import features_of_frame, mirror_frame
+from daemon.matching.imageio import Source, load_image
 
 FRAME_SIDE = 640
 PANEL_HEIGHT = 520

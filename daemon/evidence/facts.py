@@ -15,9 +15,15 @@ from datetime import timedelta, timezone
 from email.utils import parsedate_to_datetime
 from pathlib import Path
 
-from daemon.alerting import alert_view
 from daemon.config import Settings
-from daemon.ledger import KIND_FIRST_SEEN, KIND_REGISTER, Ledger, LedgerError, VerifyReport
+from daemon.monitor.alerts import alert_view
+from daemon.provenance.ledger import (
+    KIND_FIRST_SEEN,
+    KIND_REGISTER,
+    Ledger,
+    LedgerError,
+    VerifyReport,
+)
 from daemon.store import Store
 from daemon.timeutil import iso, parse_iso
 

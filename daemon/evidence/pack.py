@@ -24,8 +24,8 @@ from daemon.evidence.compare_image import side_by_side
 from daemon.evidence.drafts import FILE_NAMES, render_drafts
 from daemon.evidence.facts import EvidenceError, Facts, gather
 from daemon.evidence.report import render_report
-from daemon.imageio import ImageError
-from daemon.ledger import Ledger, entry_body
+from daemon.matching.imageio import ImageError
+from daemon.provenance.ledger import Ledger, entry_body
 from daemon.store import Store
 from daemon.timeutil import now_iso
 

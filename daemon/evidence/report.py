@@ -16,7 +16,7 @@ from markupsafe import Markup
 from daemon import __version__
 from daemon.evidence.drafts import DRAFTS, FILE_NAMES, ROLE_TEXT
 from daemon.evidence.facts import Facts, fmt_time
-from daemon.imageio import ImageError, make_thumbnail
+from daemon.matching.imageio import ImageError, make_thumbnail
 from daemon.timeutil import now_iso
 
 # Every heading and label, (Chinese, English).

@@ -9,7 +9,7 @@ from __future__ import annotations
 from daemon.store.alerts import ALERT_ACTIONS, AlertStore
 from daemon.store.base import StoreError
 from daemon.store.catalog import CatalogStore
-from daemon.store.ledger import LedgerStore
+from daemon.store.ledger_entries import LedgerStore
 from daemon.store.listings import ListingStore
 
 

@@ -209,7 +209,7 @@ MIGRATIONS: tuple[str, ...] = (
         captured_at TEXT NOT NULL
     );
     """,
-    # 2: the provenance ledger (daemon.ledger): an append-only, hash-chained, Ed25519-signed
+    # 2: the provenance ledger (provenance.ledger): an append-only, hash-chained, Ed25519-signed
     # log of registrations and first sightings. No foreign keys on purpose: an entry must
     # outlive the photo or image row it speaks of. Triggers refuse casual edits; deliberate
     # ones (with the triggers dropped) are what `picguard ledger verify` catches.

@@ -13,15 +13,15 @@ from pathlib import Path
 
 from PIL import Image
 
-from daemon.catalog import register
+from daemon.catalog.registration import register
 from daemon.config import Settings, save_settings
-from daemon.demo_shop import DemoItem, DemoShop, copycat_edits, jpeg
-from daemon.pages import ingest_page
-from daemon.pipeline import Pipeline
+from daemon.demo.shop import DemoItem, DemoShop, copycat_edits, jpeg
+from daemon.monitor.ingest import ingest_page
+from daemon.monitor.pipeline import Pipeline
 from daemon.store import Store
 from scraper.fetch import Fetcher
 
-PHOTOS = Path(__file__).parent / "demo_data" / "photos"
+PHOTOS = Path(__file__).parent / "data" / "photos"
 ORIGINALS = ("dress-red.jpg", "shirt.jpg", "shoes.jpg", "pants.jpg")
 OTHERS = ("other-hat.jpg", "other-tshirt.jpg")
 OWN_STORE, COPYCAT_STORE, HONEST_STORE = "900001", "900002", "900003"

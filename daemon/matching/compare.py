@@ -15,7 +15,7 @@ from typing import Any, Literal
 import numpy as np
 from PIL import Image
 
-from daemon.features import (
+from daemon.matching.features import (
     FEATURE_SIDE,
     FEATURES_VERSION,
     Appearance,
@@ -29,14 +29,14 @@ from daemon.features import (
     match_features,
     mirror_frame,
 )
-from daemon.fingerprint import (
+from daemon.matching.fingerprint import (
     FINGERPRINT_VERSION,
     Fingerprint,
     fingerprint_image,
     hamming64,
     hamming_bytes,
 )
-from daemon.imageio import Source, decode, load_image
+from daemon.matching.imageio import Source, decode, load_image
 
 Kind = Literal["copy", "similar"]
 
@@ -295,15 +295,6 @@ def grid_appearance(a: Fingerprint, b: Fingerprint, mirrored: bool) -> Appearanc
     ga = a.grid_array(mirror=mirrored).reshape(-1, 3).astype(np.float32)
     gb = b.grid_array().reshape(-1, 3).astype(np.float32)
     return colour_fit(ga, gb)
-
-
-def __getattr__(name: str) -> Any:
-    # Catalog-scale retrieval lives in daemon.retrieval (it needs compare from here).
-    if name in ("CatalogMatcher", "match_against"):
-        from daemon import retrieval
-
-        return getattr(retrieval, name)
-    raise AttributeError(name)
 
 
 __all__ = ["MATCHER_VERSION", "Analysis", "MatchResult", "analyse", "compare", "hash_distances",

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from daemon.alerting import other_listings
 from daemon.config import Settings
-from daemon.matcher import Analysis, match_against
+from daemon.matching.compare import Analysis
+from daemon.matching.retrieval import match_against
+from daemon.monitor.alerts import other_listings
 from daemon.store import Store
 from scraper.urls import image_key, normalize_image_url
 

@@ -15,7 +15,7 @@ from pathlib import Path
 from flask import Flask, request
 
 from daemon.config import Settings
-from daemon.tokens import load_or_create_token
+from daemon.web.tokens import load_or_create_token
 
 EXTENSION_ORIGINS = (
     re.compile(r"chrome-extension://[a-p]{32}"),

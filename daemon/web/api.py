@@ -8,15 +8,15 @@ import binascii
 from flask import Blueprint, jsonify, request
 
 from daemon import __version__
-from daemon.alerting import alert_view, photo_thumb
-from daemon.imageio import ImageError
-from daemon.matcher import analyse
-from daemon.pages import PageError, RefusedImagesError, ingest_page, refused_address
-from daemon.pipeline import Pipeline
-from daemon.scheduler import Monitor
-from daemon.security import ApiError
+from daemon.matching.compare import analyse
+from daemon.matching.imageio import ImageError
+from daemon.monitor.alerts import alert_view, photo_thumb
+from daemon.monitor.ingest import PageError, RefusedImagesError, ingest_page, refused_address
+from daemon.monitor.pipeline import Pipeline
+from daemon.monitor.scheduler import Monitor
+from daemon.monitor.verdicts import check_image, image_verdicts
 from daemon.store import ALERT_ACTIONS
-from daemon.verdicts import check_image, image_verdicts
+from daemon.web.security import ApiError
 from scraper.fetch import FetchError
 
 MAX_VERDICT_URLS = 500

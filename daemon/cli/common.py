@@ -1,4 +1,4 @@
-"""The `picguard` command line: the group, shared options, and the commands' registration.
+"""What every CLI command shares: the input-error exit, `--data-dir`, the store, JSON output.
 
 Exit codes: 0 fine, 1 a finding (`check`), 2 usage or input error with a one-line reason.
 """
@@ -7,14 +7,15 @@ from __future__ import annotations
 
 import functools
 import json
-import sys
 from collections.abc import Callable
 from pathlib import Path
 
 import click
 
-from daemon import __version__
 from daemon.config import ConfigError, Settings, load_settings
+
+DATA_DIR_HELP = ("Where PicGuard keeps its database and settings "
+                 "(default: $PICGUARD_DATA_DIR or the platform's user data dir).")
 
 
 class InputError(click.ClickException):
@@ -26,18 +27,27 @@ class InputError(click.ClickException):
         click.echo(f"picguard: error: {self.format_message()}", err=True)
 
 
+def data_dir_option(func: Callable) -> Callable:
+    """The `--data-dir DIR` option, shared by the group and every command."""
+    return click.option("--data-dir", type=click.Path(file_okay=False, path_type=Path),
+                        default=None, help=DATA_DIR_HELP)(func)
+
+
+def _group_data_dir() -> Path | None:
+    # `picguard --data-dir DIR serve` puts the option on the group: look there when the
+    # command itself was not given one, so both spellings work.
+    ctx = click.get_current_context(silent=True)
+    return ctx.find_root().params.get("data_dir") if ctx is not None else None
+
+
 def with_settings(func: Callable) -> Callable:
     """Add `--data-dir` to a command and hand it the loaded Settings as `settings`."""
 
-    @click.option(
-        "--data-dir", type=click.Path(file_okay=False, path_type=Path), default=None,
-        help="Where PicGuard keeps its database and settings "
-             "(default: $PICGUARD_DATA_DIR or the platform's user data dir).",
-    )
+    @data_dir_option
     @functools.wraps(func)
     def wrapper(*args, data_dir: Path | None, **kwargs):
         try:
-            settings = load_settings(data_dir)
+            settings = load_settings(data_dir or _group_data_dir())
         except ConfigError as exc:
             raise InputError(str(exc)) from exc
         return func(*args, settings=settings, **kwargs)
@@ -58,24 +68,3 @@ def open_store(settings: Settings):
 def echo_json(obj: object) -> None:
     """One JSON document on one line, UTF-8 (Chinese text stays readable)."""
     click.echo(json.dumps(obj, ensure_ascii=False, default=str))
-
-
-@click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
-@click.version_option(__version__, prog_name="picguard")
-def main() -> None:
-    """PicGuard: proof and vigilance for sellers accused of stealing their own pictures.
-
-    Register your original photos, let the browser extension push the listings you browse,
-    and PicGuard tells you when your photos appear on other stores.
-    """
-
-
-def _register() -> None:
-    # Commands live in modules by subject; importing them attaches them to `main`.
-    from daemon import cli_catalog, cli_evidence, cli_monitor, cli_settings  # noqa: F401
-
-
-_register()
-
-if __name__ == "__main__":  # pragma: no cover
-    sys.exit(main())

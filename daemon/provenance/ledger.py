@@ -13,145 +13,37 @@ out daily (`witness`): the mail or chat server's timestamp then vouches for it.
 
 from __future__ import annotations
 
-import base64
-import hashlib
-import json
 import logging
-import os
 import sqlite3
-import tempfile
 from dataclasses import dataclass, field
 from datetime import timedelta
 from pathlib import Path
 
-from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives import serialization
-from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
+from daemon.provenance.chain import (
+    GENESIS_HASH,
+    KIND_FIRST_SEEN,
+    KIND_KEY,
+    KIND_REGISTER,
+    LEDGER_VERSION,
+    LedgerError,
+    Signer,
+    canonical,
+    chain_hash,
+    digest,
+    entry_body,
+    load_or_create_key,
+    verify_signature,
+)
 from daemon.store import Store
 from daemon.timeutil import now_iso, parse_iso, utcnow
 
 log = logging.getLogger(__name__)
 
-LEDGER_VERSION = 1
-GENESIS_HASH = "0" * 64
-KEY_FILE = "ledger-ed25519.pem"
-KIND_REGISTER = "catalog.register"
-KIND_FIRST_SEEN = "image.first_seen"
-KIND_KEY = "ledger.key"
 # The daily witness is skipped while the last successful one is younger than this.
 WITNESS_EVERY = timedelta(hours=24)
-
-
-class LedgerError(RuntimeError):
-    """The ledger cannot be used (key unreadable, nothing to sign); the message says what to do."""
-
-
-# ---- the format ---------------------------------------------------------------------------
-
-def canonical(obj: object) -> bytes:
-    """Canonical JSON: sorted keys, no spaces, UTF-8. The exact bytes that get hashed."""
-    return json.dumps(obj, sort_keys=True, separators=(",", ":"), ensure_ascii=False,
-                      allow_nan=False).encode("utf-8")
-
-
-def entry_body(row: dict) -> bytes:
-    """The canonical body of a stored entry (ValueError when its ref is not JSON)."""
-    return canonical({
-        "v": row["version"], "time": row["time"], "kind": row["kind"],
-        "subject": row["subject"], "sha256": row["sha256"], "fingerprint": row["fp_digest"],
-        "ref": json.loads(row["ref"]), "key": row["key_id"],
-    })
-
-
-def chain_hash(prev_hash: str, body: bytes) -> str:
-    """sha256 over the previous entry's hash (hex ASCII) followed by the body bytes."""
-    return hashlib.sha256(prev_hash.encode("ascii") + body).hexdigest()
-
-
-def key_id_of(public_key: Ed25519PublicKey) -> str:
-    """A short id for a public key: the first 16 hex digits of sha256 of its raw bytes."""
-    raw = public_key.public_bytes(serialization.Encoding.Raw, serialization.PublicFormat.Raw)
-    return hashlib.sha256(raw).hexdigest()[:16]
-
-
-def public_pem(public_key: Ed25519PublicKey) -> str:
-    return public_key.public_bytes(
-        serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo
-    ).decode("ascii")
-
-
-def verify_signature(public_key: Ed25519PublicKey, entry_hash: str, signature: str) -> bool:
-    try:
-        public_key.verify(base64.b64decode(signature, validate=True), entry_hash.encode("ascii"))
-    except (InvalidSignature, ValueError):
-        return False
-    return True
-
-
-def digest(blob: bytes | None) -> str | None:
-    """The fingerprint digest stored in entries: sha256 of the fingerprint blob."""
-    return hashlib.sha256(blob).hexdigest() if blob else None
-
-
-# ---- the key --------------------------------------------------------------------------------
-
-@dataclass(frozen=True)
-class Signer:
-    """This installation's signing key with its id and public PEM."""
-
-    key: Ed25519PrivateKey
-    key_id: str
-    public_pem: str
-
-    def sign(self, entry_hash: str) -> str:
-        return base64.b64encode(self.key.sign(entry_hash.encode("ascii"))).decode("ascii")
-
-
-def load_or_create_key(data_dir: Path) -> Signer:
-    """The installation's Ed25519 key from the data dir, made on first use (PEM, mode 0600).
-
-    Creation writes a temp file and hard-links it into place, so two processes starting at
-    once never see half a key and exactly one key wins.
-    """
-    path = Path(data_dir) / KEY_FILE
-    try:
-        data = path.read_bytes()
-    except FileNotFoundError:
-        key = Ed25519PrivateKey.generate()
-        pem = key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
-                                serialization.NoEncryption())
-        try:
-            fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".ledger-key-")
-            with os.fdopen(fd, "wb") as f:  # mkstemp already made it 0600
-                f.write(pem)
-            try:
-                os.link(tmp, path)
-            except FileExistsError:  # another process made the key first: use theirs
-                return load_or_create_key(data_dir)
-            finally:
-                os.unlink(tmp)
-        except OSError as exc:
-            raise LedgerError(f"cannot create the ledger key {path}: {exc.strerror}; check the "
-                              "data dir is writable") from exc
-        return _signer(key)
-    except OSError as exc:
-        raise LedgerError(f"cannot read the ledger key {path}: {exc.strerror}; check its "
-                          "permissions") from exc
-    try:
-        key = serialization.load_pem_private_key(data, password=None)
-    except (ValueError, TypeError) as exc:
-        raise LedgerError(
-            f"{path} is not a readable Ed25519 key; restore it from your backup, or move it "
-            "away to start a new key (entries signed by the old key stay verifiable)") from exc
-    if not isinstance(key, Ed25519PrivateKey):
-        raise LedgerError(f"{path} is not an Ed25519 key; restore the right file or move it away")
-    return _signer(key)
-
-
-def _signer(key: Ed25519PrivateKey) -> Signer:
-    pub = key.public_key()
-    return Signer(key, key_id_of(pub), public_pem(pub))
 
 
 # ---- verification ---------------------------------------------------------------------------
@@ -372,7 +264,7 @@ class Ledger:
 
     def witness(self, urls: list[str], send, force: bool = True) -> dict:
         """Send the head digest through the seller's channels (`send(urls, title, body)` as
-        daemon.notify.send) and record it. Without `force`, skipped when the last successful
+        daemon.monitor.notify.send) and record it. Without `force`, skipped when the last successful
         witness is under a day old or the head has not moved since."""
         head = self.head()
         if head is None:
@@ -385,15 +277,6 @@ class Ledger:
         error = send(urls, title, body)
         self.store.ledger_witnessed(head["seq"], head["hash"], len(urls), error)
         return {"sent": error is None, "reason": error, "head": head}
-
-
-def daily_witness(store: Store, settings) -> dict:
-    """The scheduler's job: send the head digest when a day has passed and the chain grew."""
-    from daemon.notify import send  # apprise loads lazily: only the daemon needs it
-
-    if not settings.notify_urls:
-        return {"sent": False, "reason": "no notification channels configured"}
-    return Ledger(store, settings.data_dir).witness(settings.notify_urls, send, force=False)
 
 
 def digest_message(head: dict) -> tuple[str, str]:

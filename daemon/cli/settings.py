@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import click
 
-from daemon.cli import InputError, echo_json, main, with_settings
+from daemon.cli.common import InputError, echo_json, with_settings
 from daemon.config import ConfigError, Settings, save_settings, set_value
-from daemon.tokens import load_or_create_token, rotate_token
+from daemon.web.tokens import load_or_create_token, rotate_token
 
 
-@main.command()
+@click.command()
 @click.option("--rotate", is_flag=True, help="Replace the token; re-pair the extension after.")
 @with_settings
 def token(settings: Settings, rotate: bool) -> None:
@@ -22,7 +22,7 @@ def token(settings: Settings, rotate: bool) -> None:
                    "options page.", err=True)
 
 
-@main.group()
+@click.group()
 def config() -> None:
     """Show or change settings: your own store ids, notification URLs, intervals."""
 
@@ -109,3 +109,6 @@ def config_add_notify(settings: Settings, url: str) -> None:
 def config_remove_notify(settings: Settings, url: str) -> None:
     """Stop sending alerts to URL."""
     _edit_list(settings, "notify_urls", url, add=False)
+
+
+COMMANDS = [token, config]

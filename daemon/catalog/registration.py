@@ -17,10 +17,10 @@ from pathlib import Path
 
 from PIL import Image, UnidentifiedImageError
 
-from daemon.exif import read_exif
-from daemon.imageio import ImageError
-from daemon.ledger import note_registration
-from daemon.matcher import MATCHER_VERSION, analyse
+from daemon.matching.compare import MATCHER_VERSION, analyse
+from daemon.matching.exif import read_exif
+from daemon.matching.imageio import ImageError
+from daemon.provenance.ledger import note_registration
 from daemon.store import Store
 
 IMAGE_SUFFIXES = {".jpg", ".jpeg", ".jpe", ".png", ".webp", ".avif", ".heic", ".heif",

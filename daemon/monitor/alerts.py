@@ -105,7 +105,7 @@ def alert_text(view: dict) -> tuple[str, str]:
 
 def photo_thumb(path: str, max_side: int = 160) -> bytes | None:
     """A small JPEG of a catalog original for alert views; None when the file is gone."""
-    from daemon.imageio import ImageError, make_thumbnail
+    from daemon.matching.imageio import ImageError, make_thumbnail
 
     try:
         return make_thumbnail(Path(path), max_side=max_side)

@@ -7,11 +7,11 @@ from pathlib import Path
 
 import click
 
-from daemon.cli import InputError, echo_json, main, open_store, with_settings
+from daemon.cli.common import InputError, echo_json, open_store, with_settings
 from daemon.config import Settings
 
 
-@main.command()
+@click.command()
 @click.argument("alert_id", type=int)
 @click.option("--out", type=click.Path(dir_okay=False, path_type=Path), default=None,
               help="Where to write the ZIP (default: picguard-evidence-ALERT_ID.zip here).")
@@ -58,7 +58,7 @@ def evidence(settings: Settings, alert_id: int, out: Path | None, lang: str,
         click.echo(f"  {mark} {warning['zh']}\n    {warning['en']}", err=True)
 
 
-@main.group()
+@click.group()
 def ledger() -> None:
     """The provenance ledger: a signed, hash-chained log of registrations and sightings."""
 
@@ -85,7 +85,7 @@ def ledger_verify(settings: Settings, expect: tuple[str, ...], as_json: bool) ->
 
     Exit 0 when the ledger is intact, 1 when something was edited, deleted or reordered.
     """
-    from daemon.ledger import Ledger
+    from daemon.provenance.ledger import Ledger
 
     heads = _parse_expect(expect)
     report = Ledger(open_store(settings), settings.data_dir).verify(expect=heads)
@@ -111,7 +111,7 @@ def ledger_verify(settings: Settings, expect: tuple[str, ...], as_json: bool) ->
 @with_settings
 def ledger_head(settings: Settings, as_json: bool) -> None:
     """Print the chain's head digest (seq and hash): paste it anywhere dated to witness it."""
-    from daemon.ledger import Ledger, LedgerError, digest_message
+    from daemon.provenance.ledger import Ledger, LedgerError, digest_message
 
     try:
         head = Ledger(open_store(settings), settings.data_dir).head()
@@ -132,8 +132,8 @@ def ledger_head(settings: Settings, as_json: bool) -> None:
 def ledger_witness(settings: Settings) -> None:
     """Send the head digest through your notification channels now (their servers' dates
     then vouch for it). The daemon also does this once a day when the chain has grown."""
-    from daemon.ledger import Ledger, LedgerError
-    from daemon.notify import send
+    from daemon.monitor.notify import send
+    from daemon.provenance.ledger import Ledger, LedgerError
 
     if not settings.notify_urls:
         raise InputError("no notification channels are configured: add one with `picguard "
@@ -150,3 +150,6 @@ def ledger_witness(settings: Settings) -> None:
     head = result["head"]
     click.echo(f"sent head #{head['seq']} {head['hash']} to {len(settings.notify_urls)} "
                "channel(s)")
+
+
+COMMANDS = [evidence, ledger]

@@ -6,11 +6,11 @@ from pathlib import Path
 
 import click
 
-from daemon.cli import InputError, echo_json, main, open_store, with_settings
+from daemon.cli.common import InputError, echo_json, open_store, with_settings
 from daemon.config import Settings
 
 
-@main.group()
+@click.group()
 def catalog() -> None:
     """Your catalog of original photos: the evidence that they are yours."""
 
@@ -26,7 +26,7 @@ def catalog_add(settings: Settings, paths: tuple[Path, ...], shoot: str | None,
     """Register original photos (files or folders, recursive). Files are never modified."""
     from tqdm import tqdm
 
-    from daemon.catalog import register
+    from daemon.catalog.registration import register
 
     store = open_store(settings)
 
@@ -69,7 +69,7 @@ def catalog_list(settings: Settings, as_json: bool) -> None:
     click.echo(f"{len(photos)} photo(s)")
 
 
-@main.command()
+@click.command()
 @click.argument("original", type=click.Path(path_type=Path))
 @click.argument("candidates", nargs=-1, required=True, type=click.Path(path_type=Path))
 @click.option("--json", "as_json", is_flag=True,
@@ -77,9 +77,9 @@ def catalog_list(settings: Settings, as_json: bool) -> None:
                    "details.")
 def compare(original: Path, candidates: tuple[Path, ...], as_json: bool) -> None:
     """Compare image files directly: is each CANDIDATE a copy of ORIGINAL?"""
-    from daemon.imageio import ImageError
-    from daemon.matcher import analyse
-    from daemon.matcher import compare as compare_images
+    from daemon.matching.compare import analyse
+    from daemon.matching.compare import compare as compare_images
+    from daemon.matching.imageio import ImageError
 
     for path in (original, *candidates):
         if not path.is_file():
@@ -103,3 +103,6 @@ def compare(original: Path, candidates: tuple[Path, ...], as_json: bool) -> None
             click.echo(f"{verdict:9} score {result.score:.3f}  {path}")
     if unreadable:
         raise InputError(f"{unreadable} candidate(s) could not be read; see above")
+
+
+COMMANDS = [catalog, compare]

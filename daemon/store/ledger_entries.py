@@ -1,6 +1,6 @@
 """SQL for the provenance ledger: the append-only chain, its signing keys and witness records.
 
-The chain logic (canonical bodies, hashes, signatures) lives in `daemon.ledger`; this mixin
+The chain logic (canonical bodies, hashes, signatures) lives in `daemon.provenance`; this mixin
 only stores rows. Appends run inside one IMMEDIATE transaction that reads the head and
 inserts the next entry, so concurrent workers queue instead of forking the chain.
 """

@@ -3,7 +3,7 @@
 The seller's photos' ORB descriptors live in a faiss binary index; a query's
 descriptors (straight and mirrored) vote for catalog photos, a Hamming index over
 pHash adds near-exact candidates, and only the few best are verified with the
-pairwise rule (daemon.matcher.compare). The reverse direction (a new catalog photo
+pairwise rule (daemon.matching.compare.compare). The reverse direction (a new catalog photo
 against competitor images already seen) verifies stored thumbnails the same way.
 """
 
@@ -20,11 +20,7 @@ from typing import Any
 import faiss
 import numpy as np
 
-from daemon.features import Features, feature_frame, features_of_frame, mirror_frame
-from daemon.fingerprint import Fingerprint
-from daemon.imageio import ImageError, load_image
-from daemon.index import HammingIndex
-from daemon.matcher import (
+from daemon.matching.compare import (
     HASH_PHASH_MAX,
     MATCHER_VERSION,
     MIN_INLIERS,
@@ -34,6 +30,10 @@ from daemon.matcher import (
     compare,
     hash_distances,
 )
+from daemon.matching.features import Features, feature_frame, features_of_frame, mirror_frame
+from daemon.matching.fingerprint import Fingerprint
+from daemon.matching.hamming import HammingIndex
+from daemon.matching.imageio import ImageError, load_image
 
 log = logging.getLogger(__name__)
 

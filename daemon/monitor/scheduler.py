@@ -13,8 +13,8 @@ from datetime import UTC, datetime, timedelta
 
 from apscheduler.schedulers.background import BackgroundScheduler
 
-from daemon.ledger import daily_witness
-from daemon.pipeline import Pipeline
+from daemon.monitor.notify import daily_witness
+from daemon.monitor.pipeline import Pipeline
 from daemon.timeutil import now_iso
 
 log = logging.getLogger(__name__)
@@ -48,7 +48,7 @@ class Monitor:
                 self._recorded(name, func), "interval", seconds=max(1, interval), id=name,
                 jitter=max(0, interval // 10), next_run_time=now, replace_existing=True,
             )
-        # The ledger's daily external witness (daemon.ledger): checked hourly, sent when the
+        # The ledger's daily external witness (provenance.ledger): checked hourly, sent when the
         # last digest is a day old and the chain has grown; first check 10 minutes after start
         # so a restart does not send at once.
         self.scheduler.add_job(

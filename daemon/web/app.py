@@ -6,13 +6,13 @@ from flask import Flask, jsonify
 from flask_cors import CORS
 from werkzeug.exceptions import HTTPException
 
-from daemon.api import create_api
 from daemon.config import Settings
-from daemon.dashboard import create_dashboard
-from daemon.pipeline import Pipeline
-from daemon.scheduler import Monitor
-from daemon.security import ApiError, TokenKeeper, cors_origins, install_guards
+from daemon.monitor.pipeline import Pipeline
+from daemon.monitor.scheduler import Monitor
 from daemon.store import Store
+from daemon.web.api import create_api
+from daemon.web.dashboard import create_dashboard
+from daemon.web.security import ApiError, TokenKeeper, cors_origins, install_guards
 
 # Plain-words answers for the errors Flask raises itself, before any view runs.
 _HTTP_MESSAGES = {

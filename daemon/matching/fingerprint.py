@@ -1,7 +1,7 @@
 """Global perceptual fingerprints (pHash, dHash, PDQ, plus mirrored) of one image.
 
 They find near-exact copies (recompressed, resized, recoloured, lightly marked) in
-microseconds; crops, collages and the like are left to daemon.features.
+microseconds; crops, collages and the like are left to daemon.matching.features.
 """
 
 from __future__ import annotations
@@ -14,7 +14,7 @@ import numpy as np
 import pdqhash
 from PIL import Image
 
-from daemon.imageio import Source, load_image, trim_margins
+from daemon.matching.imageio import Source, load_image, trim_margins
 
 # Bump when anything below changes the bits, so stored fingerprints get recomputed.
 # 2: hashed after an integer box reduction to at most HASH_SIDE (was a bilinear resize

@@ -16,13 +16,14 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import scraper
-from daemon import notify
-from daemon.alerting import raise_alert
 from daemon.config import Settings
-from daemon.imageio import ImageError, make_thumbnail
-from daemon.ledger import note_first_seen
-from daemon.matcher import MATCHER_VERSION, Analysis, CatalogMatcher, analyse, match_against
-from daemon.pages import PageError, ingest_page, refused_address
+from daemon.matching.compare import MATCHER_VERSION, Analysis, analyse
+from daemon.matching.imageio import ImageError, make_thumbnail
+from daemon.matching.retrieval import CatalogMatcher, match_against
+from daemon.monitor import notify
+from daemon.monitor.alerts import raise_alert
+from daemon.monitor.ingest import PageError, ingest_page, refused_address
+from daemon.provenance.ledger import note_first_seen
 from daemon.store import Store
 from daemon.timeutil import in_seconds
 from scraper.fetch import Fetcher, FetchError

@@ -8,17 +8,17 @@ from pathlib import Path
 
 import click
 
-from daemon.cli import InputError, echo_json, main, open_store, with_settings
+from daemon.cli.common import InputError, echo_json, open_store, with_settings
 from daemon.config import Settings
 
 
 def _pipeline(settings: Settings):
-    from daemon.pipeline import Pipeline
+    from daemon.monitor.pipeline import Pipeline
 
     return Pipeline(settings, open_store(settings))
 
 
-@main.command()
+@click.command()
 @click.option("--host", default="127.0.0.1", show_default=True,
               help="Loopback address to listen on (127.0.0.1, localhost or ::1 only).")
 @click.option("--port", type=click.IntRange(0, 65535), default=None,
@@ -26,7 +26,7 @@ def _pipeline(settings: Settings):
 @with_settings
 def serve(settings: Settings, host: str, port: int | None) -> None:
     """Run the daemon: the API for the extension plus background monitoring."""
-    from daemon.server import serve as run
+    from daemon.web.server import serve as run
 
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: "
                         "%(message)s")
@@ -41,7 +41,7 @@ def serve(settings: Settings, host: str, port: int | None) -> None:
         raise InputError(f"cannot start the daemon: {exc}") from exc
 
 
-@main.command()
+@click.command()
 @click.argument("file", type=click.Path(dir_okay=False, path_type=Path))
 @click.option("--url", required=True, help="The address the page was saved from.")
 @click.option("--json", "as_json", is_flag=True, help="Print the parsed listing as JSON.")
@@ -49,7 +49,7 @@ def serve(settings: Settings, host: str, port: int | None) -> None:
 def ingest(settings: Settings, file: Path, url: str, as_json: bool) -> None:
     """Parse a saved page as if the extension had pushed it, and store it."""
     import scraper
-    from daemon.pages import PageError, ingest_page
+    from daemon.monitor.ingest import PageError, ingest_page
 
     try:
         html = file.read_bytes().decode("utf-8", "replace")
@@ -96,7 +96,7 @@ def _print_summary(summary: dict, as_json: bool) -> None:
                f"{summary['notify']['sent']} notification(s) sent")
 
 
-@main.command()
+@click.command()
 @click.option("--once", is_flag=True, help="One pass over the due work, then exit.")
 @click.option("--json", "as_json", is_flag=True, help="Print the summary as JSON.")
 @with_settings
@@ -113,7 +113,7 @@ def scan(settings: Settings, once: bool, as_json: bool) -> None:
             return
 
 
-@main.command()
+@click.command()
 @click.argument("images", nargs=-1, required=True, type=click.Path(path_type=Path))
 @click.option("--json", "as_json", is_flag=True, help="One JSON object per image per line.")
 @with_settings
@@ -122,9 +122,9 @@ def check(settings: Settings, images: tuple[Path, ...], as_json: bool) -> None:
 
     Exit 1 when something resembles, 0 when nothing does.
     """
-    from daemon.imageio import ImageError
-    from daemon.matcher import analyse
-    from daemon.verdicts import check_image
+    from daemon.matching.compare import analyse
+    from daemon.matching.imageio import ImageError
+    from daemon.monitor.verdicts import check_image
 
     store = open_store(settings)
     found = False
@@ -149,13 +149,13 @@ def check(settings: Settings, images: tuple[Path, ...], as_json: bool) -> None:
         raise SystemExit(1)
 
 
-@main.command()
+@click.command()
 @click.option("--all", "show_all", is_flag=True, help="Include confirmed and dismissed alerts.")
 @click.option("--json", "as_json", is_flag=True, help="One JSON object per alert per line.")
 @with_settings
 def alerts(settings: Settings, show_all: bool, as_json: bool) -> None:
     """List alerts: your photos on other stores (copied) or resembling earlier ones."""
-    from daemon.alerting import alert_view
+    from daemon.monitor.alerts import alert_view
 
     rows = open_store(settings).list_alerts(state="all" if show_all else "new", limit=100_000)
     views = [alert_view(row) for row in rows]
@@ -179,7 +179,7 @@ def alerts(settings: Settings, show_all: bool, as_json: bool) -> None:
         click.echo("No alerts." if show_all else "No new alerts (--all shows every one).")
 
 
-@main.group()
+@click.group()
 def watch() -> None:
     """Listings and stores re-visited on a schedule."""
 
@@ -219,7 +219,7 @@ def watch_remove(settings: Settings, watch_id: int) -> None:
     click.echo(f"removed watch {watch_id}")
 
 
-@main.command()
+@click.command()
 @click.option("--port", type=click.IntRange(0, 65535), default=8765, show_default=True,
               help="Port for the daemon left running after the demo (0 picks a free one).")
 @click.option("--no-serve", is_flag=True, help="Print the alerts and exit instead of serving.")
@@ -228,7 +228,7 @@ def watch_remove(settings: Settings, watch_id: int) -> None:
 def demo(port: int, no_serve: bool, data_dir: Path | None) -> None:
     """A local demo shop, alerts and a running daemon, with no marketplace account."""
     from daemon.config import load_settings
-    from daemon.demo import demo_data_dir, run_demo
+    from daemon.demo.seed import demo_data_dir, run_demo
 
     settings = load_settings(data_dir or demo_data_dir())
     click.echo(f"Demo data dir: {settings.data_dir}")
@@ -237,7 +237,7 @@ def demo(port: int, no_serve: bool, data_dir: Path | None) -> None:
         click.echo("")
         rows = pipeline.store.list_alerts(state="all")
         click.echo(f"{len(rows)} alert(s):")
-        from daemon.alerting import alert_view
+        from daemon.monitor.alerts import alert_view
 
         for row in rows:
             view = alert_view(row)
@@ -248,8 +248,11 @@ def demo(port: int, no_serve: bool, data_dir: Path | None) -> None:
             return
         click.echo("")
         settings.port = port
-        from daemon.server import serve as run
+        from daemon.web.server import serve as run
 
         run(settings, announce=lambda line: click.echo(line))
     finally:
         shop.stop()
+
+
+COMMANDS = [serve, ingest, scan, check, alerts, watch, demo]

@@ -6,8 +6,9 @@ import logging
 
 import apprise
 
-from daemon.alerting import alert_text, alert_view
 from daemon.config import Settings
+from daemon.monitor.alerts import alert_text, alert_view
+from daemon.provenance.ledger import Ledger
 from daemon.store import Store
 from daemon.timeutil import in_seconds
 
@@ -55,3 +56,10 @@ def send_test(settings: Settings) -> str | None:
     """A test message to check the configured channels."""
     return send(settings.notify_urls, "PicGuard 测试 / test",
                 "通知渠道正常。 Notifications from PicGuard reach you.")
+
+
+def daily_witness(store: Store, settings) -> dict:
+    """The scheduler's job: send the head digest when a day has passed and the chain grew."""
+    if not settings.notify_urls:
+        return {"sent": False, "reason": "no notification channels configured"}
+    return Ledger(store, settings.data_dir).witness(settings.notify_urls, send, force=False)

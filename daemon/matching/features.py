@@ -1,7 +1,7 @@
 """Local features (ORB keypoints + binary descriptors) of one image, stored compactly.
 
 Global hashes lose crops, collages, tilts and screenshots; local features matched
-with geometric verification find them (daemon.matcher). A small colour thumbnail
+with geometric verification find them (daemon.matching.compare). A small colour thumbnail
 rides along so a verified match can also be checked for colour (variants).
 """
 
@@ -16,14 +16,14 @@ import faiss
 import numpy as np
 from PIL import Image
 
-from daemon.imageio import Source, load_image, trim_margins
+from daemon.matching.imageio import Source, load_image, trim_margins
 
 # faiss searches here are small (hundreds of descriptors): OpenMP threads only add
 # contention (measured 215 ms vs 9 ms a search on 2 cores). The daemon parallelises
 # across images instead.
 faiss.omp_set_num_threads(1)
 
-# 3: frames shrunk by less than 1.5x with linear interpolation (daemon.imageio._shrink).
+# 3: frames shrunk by less than 1.5x with linear interpolation (daemon.matching.imageio._shrink).
 FEATURES_VERSION = 3
 # Images are brought to this longest side (up or down) before detection, so the
 # same photo gives the same keypoints at every size it is published at.

@@ -9,9 +9,9 @@ from collections.abc import Callable
 
 import waitress
 
-from daemon.app import create_app
 from daemon.config import Settings
-from daemon.tokens import load_or_create_token
+from daemon.web.app import create_app
+from daemon.web.tokens import load_or_create_token
 
 log = logging.getLogger(__name__)
 LOOPBACK = {"127.0.0.1", "localhost", "::1"}

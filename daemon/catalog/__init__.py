@@ -1,0 +1,1 @@
+"""The seller's catalog of originals: registration with hashes, EXIF and analysis."""

@@ -1,0 +1,1 @@
+"""`picguard demo`: a local stand-in shop with copycat listings, for trying PicGuard out."""

@@ -1,0 +1,1 @@
+"""Image matching: decoding, EXIF, fingerprints, local features, the compare rule, indexes."""

@@ -1,0 +1,1 @@
+"""Monitoring: ingest of pushed pages, the pipeline jobs, scheduler, alert rules, notifications."""

@@ -1,0 +1,1 @@
+"""Provenance: the signed, hash-chained ledger of registrations and sightings."""

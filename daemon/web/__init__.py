@@ -1,0 +1,1 @@
+"""The local web service: app factory, API, dashboard, request guards, tokens, server."""
