@@ -1,4 +1,4 @@
-"""The edits copiers make, in tiers A-D, generated at run time (shared by benches and tests).
+"""The edits copiers make, in tiers A-E, generated at run time (shared by benches and tests).
 
 Every edit takes the original RGB image, a seeded random.Random and a few other
 photos (for collages and listing screenshots) and returns the encoded bytes a
@@ -15,7 +15,7 @@ from dataclasses import dataclass
 
 import cv2
 import numpy as np
-from PIL import Image, ImageDraw, ImageEnhance, ImageFont, ImageOps
+from PIL import Image, ImageDraw, ImageEnhance, ImageFilter, ImageFont, ImageOps
 
 Img = Image.Image
 EditFn = Callable[[Img, random.Random, Sequence[Img]], "Img | bytes"]
@@ -226,6 +226,168 @@ def screenshot(im: Img, rng: random.Random, others: Sequence[Img]) -> Img:
     return page
 
 
+# -- tier E: marketplace make-overs (issue 17) --------------------------------------
+
+
+def cutout_mask(im: Img) -> np.ndarray:
+    """A background-removal-service style alpha (0..1, float32) of the product.
+
+    GrabCut from a rectangle 4% inside the frame at ~400 px, the largest component kept,
+    holes filled, the edge feathered by a pixel or two: what a copier's one-click
+    background remover gives. A mask that fails (under 3% of the frame) keeps the frame.
+    """
+    scale = 400 / max(im.size)
+    small = im.resize((max(8, round(im.width * scale)), max(8, round(im.height * scale))),
+                      Image.Resampling.BILINEAR) if scale < 1 else im
+    arr = cv2.cvtColor(np.asarray(small), cv2.COLOR_RGB2BGR)
+    h, w = arr.shape[:2]
+    mx, my = max(1, round(w * 0.04)), max(1, round(h * 0.04))
+    mask = np.zeros((h, w), np.uint8)
+    bgd, fgd = np.zeros((1, 65), np.float64), np.zeros((1, 65), np.float64)
+    cv2.setRNGSeed(7)
+    cv2.grabCut(arr, mask, (mx, my, w - 2 * mx, h - 2 * my), bgd, fgd, 4,
+                cv2.GC_INIT_WITH_RECT)
+    fg = np.isin(mask, (cv2.GC_FGD, cv2.GC_PR_FGD)).astype(np.uint8)
+    n, lab, stats, _ = cv2.connectedComponentsWithStats(fg, connectivity=8)
+    if n > 1:
+        big = 1 + int(np.argmax(stats[1:, cv2.CC_STAT_AREA]))
+        fg = (lab == big).astype(np.uint8)
+    # fill holes: background not connected to the frame's border is product
+    flood = np.pad(1 - fg, 1, constant_values=1)
+    cv2.floodFill(flood, None, (0, 0), 2)
+    fg = np.where(flood[1:-1, 1:-1] == 2, 0, 1).astype(np.uint8)
+    if fg.mean() < 0.03:
+        fg[:] = 1
+    alpha = cv2.resize(fg.astype(np.float32), im.size, interpolation=cv2.INTER_LINEAR)
+    return cv2.GaussianBlur(alpha, (0, 0), 1.2)
+
+
+def _cutout(im: Img) -> tuple[Img, np.ndarray]:
+    """The product's bounding box and its alpha (float32 0..1), cropped to that box."""
+    alpha = cutout_mask(im)
+    ys, xs = np.nonzero(alpha > 0.5)
+    x0, x1, y0, y1 = xs.min(), xs.max() + 1, ys.min(), ys.max() + 1
+    return im.crop((x0, y0, x1, y1)), alpha[y0:y1, x0:x1]
+
+
+def _composite(base: np.ndarray, obj: Img, alpha: np.ndarray, x: int, y: int) -> None:
+    """Alpha-blend obj (with its alpha) into base (float32 HxWx3) at (x, y), in place."""
+    h, w = alpha.shape
+    a = alpha[..., None]
+    region = base[y:y + h, x:x + w]
+    region[:] = region * (1 - a) + np.asarray(obj, np.float32) * a
+
+
+def cutout_white(im: Img, rng: random.Random, others: Sequence[Img] = ()) -> Img:
+    """The product cut out and centred on pure white, 800x800, 4-8% margin."""
+    obj, alpha = _cutout(im)
+    margin = rng.uniform(0.04, 0.08)
+    s = 800 * (1 - 2 * margin) / max(obj.size)
+    size = (max(1, round(obj.width * s)), max(1, round(obj.height * s)))
+    obj = obj.resize(size, Image.Resampling.LANCZOS)
+    alpha = np.clip(cv2.resize(alpha, size, interpolation=cv2.INTER_LINEAR), 0, 1)
+    base = np.full((800, 800, 3), 255, np.float32)
+    _composite(base, obj, alpha, (800 - size[0]) // 2, (800 - size[1]) // 2)
+    return Image.fromarray(np.clip(base, 0, 255).astype(np.uint8))
+
+
+def cutout_scene(im: Img, rng: random.Random, others: Sequence[Img]) -> Img:
+    """The cut-out at 70% of its size on another photo's backdrop, off-centre, soft shadow."""
+    obj, alpha = _cutout(im)
+    scene = (list(others) or [im.transpose(Image.Transpose.ROTATE_180)])[0]
+    scene = ImageOps.fit(scene, im.size).filter(ImageFilter.GaussianBlur(2))
+    size = (max(1, round(obj.width * 0.7)), max(1, round(obj.height * 0.7)))
+    obj = obj.resize(size, Image.Resampling.LANCZOS)
+    alpha = np.clip(cv2.resize(alpha, size, interpolation=cv2.INTER_LINEAR), 0, 1)
+    w, h = im.size
+    x = rng.randint(0, max(0, w - size[0]))
+    y = rng.randint(0, max(0, h - size[1]))
+    base = np.asarray(scene, np.float32).copy()
+    # soft shadow: the alpha blurred, offset down-right, darkening the scene by up to 45%
+    shadow = np.zeros((h, w), np.float32)
+    off = max(2, round(0.02 * max(w, h)))
+    sx, sy = min(w - size[0], x + off), min(h - size[1], y + off)
+    shadow[sy:sy + size[1], sx:sx + size[0]] = alpha
+    shadow = cv2.GaussianBlur(shadow, (0, 0), max(2.0, 0.015 * max(w, h)))
+    base *= (1 - 0.45 * shadow)[..., None]
+    _composite(base, obj, alpha, x, y)
+    return Image.fromarray(np.clip(base, 0, 255).astype(np.uint8))
+
+
+def infographic(im: Img, rng: random.Random, others: Sequence[Img] = ()) -> Img:
+    """3-4 opaque callout boxes with arrows (about 40% of the frame with the title band)."""
+    w, h = im.size
+    band = round(h * rng.uniform(0.10, 0.13))
+    out = Image.new("RGB", (w, h), (255, 255, 255))
+    out.paste(im)
+    d = ImageDraw.Draw(out)
+    accent = rng.choice([(20, 90, 200), (230, 90, 20), (30, 150, 80), (40, 40, 40)])
+    d.rectangle((0, 0, w, band), fill=accent)
+    d.text((w * 0.04, band * 0.2), rng.choice(["PREMIUM QUALITY", "WHY CHOOSE US",
+                                              "KEY FEATURES"]),
+           font=_font(int(band * 0.55)), fill=(255, 255, 255))
+    # boxes in the four corners of the rest of the frame (3 or 4 of them), about 7% each
+    slots = [(0, 0), (1, 0), (0, 1), (1, 1)]
+    rng.shuffle(slots)
+    for sx, sy in slots[:rng.choice([3, 4])]:
+        bw, bh = round(w * rng.uniform(0.30, 0.36)), round(h * rng.uniform(0.18, 0.22))
+        x = round(w * 0.03) if sx == 0 else w - bw - round(w * 0.03)
+        y = band + round(h * 0.04) if sy == 0 else h - bh - round(h * 0.04)
+        d.rounded_rectangle((x, y, x + bw, y + bh), radius=max(2, bh // 8),
+                            fill=(250, 250, 250), outline=accent, width=max(2, w // 200))
+        size = max(9, bh // 5)
+        d.text((x + bw * 0.08, y + bh * 0.15), rng.choice(["Soft fabric", "Durable",
+                                                           "Easy care", "Perfect fit",
+                                                           "2-year warranty"]),
+               font=_font(size), fill=accent)
+        d.text((x + bw * 0.08, y + bh * 0.55), "High quality design", font=_font(size * 3 // 4),
+               fill=(60, 60, 60))
+        # arrow from the box towards the centre of the product
+        ax, ay = x + bw / 2, (y + bh if sy == 0 else y)
+        tx, ty = w / 2 + rng.uniform(-0.1, 0.1) * w, h / 2 + rng.uniform(-0.1, 0.1) * h
+        d.line((ax, ay, tx, ty), fill=accent, width=max(2, w // 150))
+        d.ellipse((tx - w * 0.012, ty - w * 0.012, tx + w * 0.012, ty + w * 0.012), fill=accent)
+    return out
+
+
+def upscale_sharpen(im: Img, rng: random.Random, others: Sequence[Img] = ()) -> Img:
+    """2x upscale, strong unsharp mask, saturation boost."""
+    big = im.resize((im.width * 2, im.height * 2), Image.Resampling.BICUBIC)
+    big = big.filter(ImageFilter.UnsharpMask(radius=3, percent=220, threshold=2))
+    return ImageEnhance.Color(big).enhance(1.45)
+
+
+def pad_badges(im: Img, rng: random.Random, others: Sequence[Img] = ()) -> Img:
+    """Padded to a square with brand-colour bars, a NEW/HOT badge and a price strip."""
+    side = max(im.size)
+    brand = rng.choice([(230, 30, 60), (20, 110, 220), (250, 170, 0), (20, 20, 20)])
+    out = Image.new("RGB", (side, side), brand)
+    d = ImageDraw.Draw(out)
+    # two-tone bars: a lighter stripe inside each padded side
+    light = tuple(min(255, c + 90) for c in brand)
+    if im.width < side:
+        pad = (side - im.width) // 2
+        d.rectangle((pad // 3, 0, pad - pad // 3, side), fill=light)
+        d.rectangle((side - pad + pad // 3, 0, side - pad // 3, side), fill=light)
+    else:
+        pad = (side - im.height) // 2
+        d.rectangle((0, pad // 3, side, pad - pad // 3), fill=light)
+        d.rectangle((0, side - pad + pad // 3, side, side - pad // 3), fill=light)
+    out.paste(im, ((side - im.width) // 2, (side - im.height) // 2))
+    r = round(side * rng.uniform(0.08, 0.1))
+    cx = r + side // 30 if rng.random() < 0.5 else side - r - side // 30
+    cy = r + side // 30
+    d.ellipse((cx - r, cy - r, cx + r, cy + r), fill=(235, 20, 30), outline=(255, 255, 255),
+              width=max(2, r // 10))
+    d.text((cx - r * 0.62, cy - r * 0.38), rng.choice(["NEW", "HOT"]), font=_font(int(r * 0.7)),
+           fill=(255, 255, 255))
+    sh = round(side * rng.uniform(0.09, 0.12))
+    d.rectangle((0, side - sh, side, side), fill=brand)
+    d.text((side * 0.05, side - sh * 0.85), f"ONLY ${rng.randint(5, 99)}.99",
+           font=_font(int(sh * 0.6)), fill=(255, 255, 255))
+    return out
+
+
 def chain(*fns: EditFn, quality: int | None = None) -> EditFn:
     """Apply edits in turn; an optional final JPEG quality."""
     def fn(im: Img, rng: random.Random, others: Sequence[Img]) -> Img | bytes:
@@ -280,8 +442,14 @@ EDITS: tuple[Edit, ...] = (
     Edit("listing_screenshot", "D", screenshot),
     Edit("flip_crop_watermark_jpeg40", "D", chain(flip, crop(0.05, 0.10, False), watermark,
                                                   quality=40)),
+    Edit("cutout_white", "E", cutout_white),
+    Edit("cutout_white_mirrored", "E", chain(cutout_white, flip)),
+    Edit("cutout_70_scene_shadow", "E", cutout_scene),
+    Edit("infographic_callouts", "E", infographic),
+    Edit("upscale2x_sharpen_saturate", "E", upscale_sharpen),
+    Edit("pad_bars_badge_price", "E", pad_badges),
 )
-TIERS = ("A", "B", "C", "D")
+TIERS = ("A", "B", "C", "D", "E")
 
 
 def apply(edit: Edit, im: Img, seed: int, others: Sequence[Img] = ()) -> bytes:

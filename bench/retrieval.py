@@ -3,6 +3,7 @@
     python -m bench.retrieval                  # catalog = clothing-train (3,068), 60 originals
     python -m bench.retrieval --quick          # catalog of 600, 15 originals
     python -m bench.retrieval --limit 100      # more originals (edited copies)
+    python -m bench.retrieval --quick --tiers E --cache /tmp/ret.pkl   # tier E only
 
 Prints recall per edit and tier through CatalogMatcher.query beside the pairwise rule
 (compare) on the very same copies, false alerts over unrelated queries (clothing/ and
@@ -54,12 +55,12 @@ def analyse_copy(job: tuple[int, str, str, list[str]]) -> tuple[int, str, str, b
     edit = next(e for e in EDITS if e.name == edit_name)
     data = apply(edit, Image.open(path).convert("RGB"), seed=k,
                  others=[Image.open(o).convert("RGB") for o in others])
-    a = analyse(data)
+    a = analyse(data, product=False)  # a query: only catalog photos need a product mask
     return k, path, edit_name, a.fingerprint.to_bytes(), a.features_bytes(), make_thumbnail(data)
 
 
 def analyse_unrelated(path: str) -> tuple[str, bytes, bytes, bytes]:
-    a = analyse(path)
+    a = analyse(path, product=False)
     return path, a.fingerprint.to_bytes(), a.features_bytes(), make_thumbnail(path)
 
 
@@ -116,6 +117,8 @@ def main(argv: list[str] | None = None) -> None:
     ap.add_argument("--limit", type=int, default=60, help="originals given edited copies")
     ap.add_argument("--reverse", type=int, default=12, help="originals for the reverse direction")
     ap.add_argument("--quick", action="store_true")
+    ap.add_argument("--tiers", default="".join(TIERS),
+                    help="edit tiers given to the originals (default ABCDE; E = issue 17)")
     ap.add_argument("--workers", type=int, default=2)
     ap.add_argument("--cache", type=Path, default=None,
                     help="keep the analyses in this file and reuse them on the next run\n"
@@ -128,7 +131,8 @@ def main(argv: list[str] | None = None) -> None:
     cat_files = clothing_files("clothing-train")
     if args.catalog:
         cat_files = rng.sample(cat_files, args.catalog)
-    key = (sorted(map(str, cat_files)), args.limit, FINGERPRINT_VERSION, FEATURES_VERSION)
+    key = (sorted(map(str, cat_files)), args.limit, args.tiers, FINGERPRINT_VERSION,
+           FEATURES_VERSION)
     cached = _load_cache(args.cache, key)
     if cached:
         rows, originals, copies, unrel = cached
@@ -141,7 +145,8 @@ def main(argv: list[str] | None = None) -> None:
         outsiders = [str(p) for p in clothing_files("clothing")]
         originals = rng.sample([str(p) for p in cat_files], args.limit)
         jobs = [(k, o, e.name, rng.sample(outsiders, 5))
-                for k, (o, e) in enumerate((o, e) for o in originals for e in EDITS)]
+                for k, (o, e) in enumerate((o, e) for o in originals for e in EDITS
+                                           if e.tier in args.tiers)]
         log(f"retrieval: {len(jobs)} edited copies")
         copies = _pool(analyse_copy, jobs, "copies", args.workers)
         unrelated = [str(p) for p in clothing_files("clothing") + appliance_files()]

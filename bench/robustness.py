@@ -3,6 +3,12 @@
     python -m bench.robustness                 # full run (300 originals, 6,000 negative pairs)
     python -m bench.robustness --quick         # 40 originals, 1,000 pairs: a smoke run
     python -m bench.robustness --limit 100 --pairs 3000 --dump details.jsonl
+    python -m bench.robustness --quick --tiers E     # only some tiers' edits
+
+Tier E (issue 17) is the marketplace make-over: the product cut out onto white (and
+mirrored), pasted at 70% on another photo's backdrop, infographic callouts, 2x upscale
+with sharpening, square padding with badge and price strip. Hard negatives: colour
+variants (appliances/) and same-backdrop pairs (clothing/ and clothing-train/).
 
 Originals are real photos (clothing/ and appliances/); edited copies are made at run
 time with a fixed seed (bench/edits.py). The "old rule" printed beside is plain
@@ -114,9 +120,10 @@ def _old_phash(data: bytes | Path) -> imagehash.ImageHash:
     return imagehash.phash(Image.open(src))
 
 
-def positives_for(job: tuple[int, str, list[str]]) -> tuple[list[dict], bytes, dict, str]:
-    """All edits of one original: compare() result, full evidence, old rule, timings."""
-    idx, path, other_paths = job
+def positives_for(job: tuple[int, str, list[str], str]) -> tuple[list[dict], bytes, dict, str]:
+    """All edits of one original (of the given tiers): compare() result, full evidence,
+    old rule, timings."""
+    idx, path, other_paths, tiers = job
     im = Image.open(path).convert("RGB")
     others = [Image.open(p).convert("RGB") for p in other_paths]
     t0 = time.perf_counter()
@@ -125,9 +132,11 @@ def positives_for(job: tuple[int, str, list[str]]) -> tuple[list[dict], bytes, d
     old0 = _old_phash(Path(path))
     rows, t_cmp, t_copy_an = [], [], []
     for e in EDITS:
+        if e.tier not in tiers:
+            continue
         data = apply(e, im, seed=idx, others=others)
         t0 = time.perf_counter()
-        copy = analyse(data)
+        copy = analyse(data, product=False)  # the candidate side needs no product mask
         t_copy_an.append(time.perf_counter() - t0)
         t0 = time.perf_counter()
         res = compare(orig, copy)
@@ -240,6 +249,7 @@ def main(argv: list[str] | None = None) -> dict:
     ap.add_argument("--quick", action="store_true", help="40 originals, 1,000 pairs")
     ap.add_argument("--workers", type=int, default=2)
     ap.add_argument("--seed", type=int, default=1)
+    ap.add_argument("--tiers", default="".join(TIERS), help="edit tiers to run (default ABCDE)")
     ap.add_argument("--dump", type=Path, help="write every pair's evidence here (JSON lines)")
     args = ap.parse_args(argv)
     if args.quick:
@@ -249,8 +259,10 @@ def main(argv: list[str] | None = None) -> dict:
     n_app = max(1, args.limit // 8)
     originals = rng.sample(clothing, args.limit - n_app) + rng.sample(apps, n_app)
     fillers = rng.sample(clothing_files("clothing-train"), 400)
-    jobs = [(k, str(p), [str(f) for f in rng.sample(fillers, 5)]) for k, p in enumerate(originals)]
-    log(f"robustness: {len(originals)} originals x {len(EDITS)} edits")
+    jobs = [(k, str(p), [str(f) for f in rng.sample(fillers, 5)], args.tiers)
+            for k, p in enumerate(originals)]
+    n_edits = sum(e.tier in args.tiers for e in EDITS)
+    log(f"robustness: {len(originals)} originals x {n_edits} edits")
     t0 = time.time()
     results = run_pool(positives_for, jobs, len(jobs), "originals", args.workers)
     pos = [r for rows, _, _, _ in results for r in rows]

@@ -9,9 +9,15 @@ from pathlib import Path
 
 import platformdirs
 
+from daemon.files import write_text_atomic
+from scraper.netguard import env_allows_private
+
 DATA_DIR_ENV = "PICGUARD_DATA_DIR"
-ALLOW_PRIVATE_ENV = "PICGUARD_ALLOW_PRIVATE_HOSTS"
 SETTINGS_FILE = "settings.json"
+# Public RFC 3161 TSAs that need no account (freetsa.org's root must be added to tsa-roots/
+# in the data dir to count as trusted; DigiCert's and Sectigo's chain to public roots).
+DEFAULT_TSA_URLS = ("https://freetsa.org/tsr", "http://timestamp.digicert.com",
+                    "http://timestamp.sectigo.com")
 
 
 class ConfigError(ValueError):
@@ -26,9 +32,13 @@ def default_data_dir() -> Path:
     return Path(platformdirs.user_data_dir("picguard", appauthor=False))
 
 
-def env_allows_private_hosts() -> bool:
-    """True when PICGUARD_ALLOW_PRIVATE_HOSTS=1: tests and the demo fetch from 127.0.0.1."""
-    return os.environ.get(ALLOW_PRIVATE_ENV, "").strip().lower() in {"1", "true", "yes"}
+def own_store_key(entry: str) -> str:
+    """`marketplace:store_id` of an own-store setting; a bare id is an AliExpress store."""
+    entry = str(entry).strip()
+    market, sep, store_id = entry.partition(":")
+    if sep and market.strip() and store_id.strip():
+        return f"{market.strip().lower()}:{store_id.strip()}"
+    return f"aliexpress:{entry}"
 
 
 @dataclass
@@ -57,6 +67,23 @@ class Settings:
     # Extra Origins the seller paired by hand (besides chrome-extension:// and moz-extension://).
     extra_origins: list[str] = field(default_factory=list)
     allow_private_hosts: bool = False
+    # RFC 3161 Time-Stamp Authorities that vouch for the ledger's head (tried in order; every
+    # one that answers adds a token). Public, free, no account (provenance.timestamps).
+    tsa_urls: list[str] = field(default_factory=lambda: list(DEFAULT_TSA_URLS))
+    stamp_interval_s: int = 24 * 3600
+    # Automatic backups (daemon.backup): a folder the seller picks ("" = off), keeping the last N.
+    backup_dir: str = ""
+    backup_keep: int = 7
+    backup_interval_s: int = 24 * 3600
+    # Discovery (daemon.monitor.sweeps): sending a catalog photo to the marketplace's image
+    # search is the one time a photo leaves the machine, so it is off until the seller says so.
+    image_search_consent: bool = False
+    min_interval_s: int = 20
+    per_day: int = 300
+    pause_when_idle: bool = False
+    keywords: list[str] = field(default_factory=list)
+    pages_per_keyword: int = 2
+    image_sweep_every_days: int = 7
 
     # Fields that live in settings.json; the rest come from flags and the environment.
     PERSISTED = (
@@ -64,6 +91,9 @@ class Settings:
         "rescan_interval_s", "notify_interval_s", "fetch_workers", "per_host_interval_ms",
         "max_fetch_attempts",
         "max_body_bytes", "max_images_per_page", "max_image_bytes", "extra_origins", "port",
+        "tsa_urls", "stamp_interval_s", "backup_dir", "backup_keep", "backup_interval_s",
+        "image_search_consent", "min_interval_s", "per_day", "pause_when_idle", "keywords",
+        "pages_per_keyword", "image_sweep_every_days",
     )
 
     @property
@@ -79,11 +109,16 @@ class Settings:
         return self.data_dir / SETTINGS_FILE
 
     def is_own_store(self, marketplace: str | None, store_id: str | None) -> bool:
-        """Whether a listing's store is one of the seller's own (never raises alerts)."""
+        """Whether a listing's store is one of the seller's own (never raises alerts).
+
+        Both the marketplace and the store id must match: the same number can be one
+        shop on AliExpress and another on Lazada. A bare id in the settings (older
+        settings files) is an AliExpress store.
+        """
         if not store_id:
             return False
-        key = f"{marketplace or ''}:{store_id}"
-        return key in self.own_stores or store_id in self.own_stores
+        key = f"{(marketplace or '').lower()}:{store_id}"
+        return key in {own_store_key(entry) for entry in self.own_stores}
 
     def persisted(self) -> dict:
         """The seller-editable part, as written to settings.json."""
@@ -101,7 +136,7 @@ def load_settings(data_dir: Path | None = None, **overrides) -> Settings:
             f"cannot create the data dir {data_dir}: {exc.strerror}; "
             f"pass --data-dir or set {DATA_DIR_ENV} to a writable folder"
         ) from exc
-    settings = Settings(data_dir=data_dir, allow_private_hosts=env_allows_private_hosts())
+    settings = Settings(data_dir=data_dir, allow_private_hosts=env_allows_private())
     path = settings.settings_path
     if path.exists():
         try:
@@ -138,6 +173,14 @@ def set_value(settings: Settings, key: str, value: object) -> None:
                 value = [v.strip() for v in value.split(",") if v.strip()]
             if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
                 raise ValueError("must be a list of strings")
+        elif kind == "str" and not isinstance(value, str):
+            raise ValueError("must be a string")
+        elif kind == "bool" and not isinstance(value, bool):
+            words = {"true": True, "on": True, "yes": True, "1": True,
+                     "false": False, "off": False, "no": False, "0": False}
+            if str(value).strip().lower() not in words:
+                raise ValueError("must be true or false")
+            value = words[str(value).strip().lower()]
     except (TypeError, ValueError) as exc:
         raise ConfigError(f"setting {key!r}: {value!r} is not valid ({exc})") from exc
     setattr(settings, key, value)
@@ -146,6 +189,4 @@ def set_value(settings: Settings, key: str, value: object) -> None:
 def save_settings(settings: Settings) -> None:
     """Write settings.json atomically (temp file + rename), so a crash never leaves half a file."""
     path = settings.settings_path
-    tmp = path.with_suffix(".json.tmp")
-    tmp.write_text(json.dumps(settings.persisted(), indent=2, ensure_ascii=False), "utf-8")
-    os.replace(tmp, path)
+    write_text_atomic(path, json.dumps(settings.persisted(), indent=2, ensure_ascii=False))

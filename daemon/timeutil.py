@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import random
 from datetime import UTC, datetime, timedelta
 
 
@@ -36,3 +37,13 @@ def parse_iso(text: str | None) -> datetime | None:
 def in_seconds(seconds: float) -> str:
     """The UTC time `seconds` from now, for next-attempt columns."""
     return iso(utcnow() + timedelta(seconds=seconds))  # type: ignore[return-value]
+
+
+def backoff_seconds(attempts: int, base: float = 60, cap: float = 6 * 3600) -> float:
+    """Exponential backoff with +-20% jitter: base after the 1st failure, doubling, capped.
+
+    The one retry policy for fetches, watch visits and notifications, so retries of many
+    items spread out instead of arriving together.
+    """
+    delay = min(cap, base * 2 ** max(0, attempts - 1))
+    return delay * random.uniform(0.8, 1.2)

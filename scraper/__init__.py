@@ -1,15 +1,24 @@
 """PicGuard scraper: pages and HTTP in, plain data out (no Flask, no database).
 
 Public API:
-    parse_page(html, url, mtop=None) -> Listing
+    parse_page(html, url, mtop=None, captured=None) -> Listing  (every marketplace: page.py)
+    scraper.markets: marketplace ids, marketplace_of_host; scraper.cdn: image keys per CDN
     parse_description(html, url) -> list[ImageRef]
     Listing, ImageRef, ParseError (+ NotTextError, EmptyPageError, EmbeddedDataError)
     scraper.urls: normalize_image_url, image_key, canonical_item_url, is_aliexpress_host, ...
-    scraper.fetch: Fetcher, FetchResult, FetchError (+ subclasses), check_url_allowed,
+    scraper.fetch: Fetcher, FetchResult, FetchError (+ subclasses),
                    is_public_address
 """
 
-__version__ = "0.1.0"  # before the imports: scraper.fetch reads it for the User-Agent
+from importlib import metadata as _metadata
+
+# The one version string is daemon.__version__ (setup.cfg reads it); scraper cannot import
+# the daemon, so it asks the installed distribution. Set before the imports below:
+# scraper.fetch reads it for the User-Agent.
+try:
+    __version__ = _metadata.version("picguard")
+except _metadata.PackageNotFoundError:  # a plain checkout that was never installed
+    __version__ = "0+unknown"
 
 from .model import (
     KIND_DESCRIPTION,

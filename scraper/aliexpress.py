@@ -1,4 +1,4 @@
-"""AliExpress pages: item pages of every generation, store pages, description pages.
+"""AliExpress item pages of every generation and description pages (stores: aliexpress_store).
 
 Item data is taken from the first page generation that yields a gallery, in the
 order of shared/notes/aliexpress-pages.md: mtop JSON, runParams components
@@ -24,20 +24,16 @@ from .htmlutil import (
     img_sources,
     is_tracking_pixel,
     make_soup,
-    read_meta,
-    store_tags,
     walk_tags,
 )
 from .jsdata import assigned_object
 from .model import (
     KIND_DESCRIPTION,
     KIND_ITEM,
-    KIND_STORE,
     MARKETPLACE_ALIEXPRESS,
     ROLE_DESCRIPTION,
     ROLE_GALLERY,
     ROLE_OG,
-    ROLE_STORE,
     ROLE_VARIANT,
     STATUS_BLOCKED,
     STATUS_OK,
@@ -50,8 +46,6 @@ from .model import (
 from .urls import (
     canonical_item_url,
     canonical_store_url,
-    host_of,
-    is_aliexpress_cdn_host,
     item_id_from_url,
     normalize_image_url,
     normalize_page_url,
@@ -70,11 +64,6 @@ _DESC_CLASSES = frozenset(
 )
 _DESC_MARKERS = ("detailmodule_", "detail-desc-decorate", "product-description")
 _NOT_FOUND_MARKERS = ('class="not-found--', "class='not-found--")
-_PAGE_CONFIG_STORE_RE = re.compile(
-    r"pageConfig\s*=\s*\{[^}]{0,2000}?storeId\s*:\s*['\"]?(\d{3,20})"
-)
-_ANY_STORE_ID_RE = re.compile(r"""["']?storeId["']?\s*[:=]\s*['"]?(\d{3,20})""")
-_STORE_TITLE_SPLIT_RE = re.compile(r"\s+[-|–]\s+")
 _PUNISH_ITEM_RE = re.compile(r"/item/(\d{6,20})\.html/_____tmd_____")
 _ITEM_MARKERS = ("runParams", "_init_data_", "_d_c_", "HEADER_IMAGE_PC", "imagePathList")
 
@@ -84,11 +73,6 @@ def looks_like_item_data(text: str) -> bool:
     return any(marker in text for marker in _ITEM_MARKERS) and (
         "imagePathList" in text or "imageModule" in text or "imageComponent" in text
     )
-
-
-def looks_like_store(text: str) -> bool:
-    """True when the text carries a store page's `pageConfig` with a store id."""
-    return bool(_PAGE_CONFIG_STORE_RE.search(text))
 
 
 # --- item pages -------------------------------------------------------------------------------
@@ -333,73 +317,3 @@ def parse_description_page(text: str, url: str) -> Listing:
     if not listing.images:
         listing.notes.append("the description has no images")
     return listing
-
-
-# --- store pages ------------------------------------------------------------------------------
-
-
-def parse_store(text: str, url: str) -> Listing:
-    """A store page: store id and name, its (lazy) images, and product links when rendered."""
-    # Only the tags a store page needs (no scripts): much cheaper than a full tree.
-    soup = make_soup(store_tags(text))
-    meta = read_meta(soup)
-    match = _PAGE_CONFIG_STORE_RE.search(text) or _ANY_STORE_ID_RE.search(text)
-    store_id = src.first(
-        match.group(1) if match else None,
-        store_id_from_url(url),
-        store_id_from_url(meta.canonical),
-        store_id_from_url(meta.first("og:url")),
-    )
-    listing = Listing(
-        marketplace=MARKETPLACE_ALIEXPRESS,
-        kind=KIND_STORE,
-        status=STATUS_OK,
-        url=url,
-        store_id=store_id,
-        source="store",
-    )
-    reason = blocked_reason(text)
-    if reason:
-        listing.status, listing.reason = STATUS_BLOCKED, reason
-        return listing
-    if store_id:
-        listing.store_url = canonical_store_url(store_id)
-    name = meta.first("og:title") or meta.title
-    if name:
-        listing.store_name = _STORE_TITLE_SPLIT_RE.split(name, maxsplit=1)[0].strip() or None
-    if soup is not None:
-        listing.images = _store_images(soup, url)
-        listing.product_links = _product_links(soup, url)
-    if not store_id and not listing.images and not listing.product_links:
-        listing.status = STATUS_UNSUPPORTED
-        listing.reason = "this AliExpress page names no store id, images or products"
-    return listing
-
-
-def _store_images(soup: BeautifulSoup, base: str) -> list[ImageRef]:
-    """AliExpress CDN images of a store page, lazy `data-src` first, no pixels or UI icons."""
-    images = ImageCollector()
-    for tag in soup.find_all("img"):
-        if is_tracking_pixel(tag):
-            continue
-        for candidate in img_sources(tag):
-            norm = normalize_image_url(candidate, base)
-            if norm is not None and is_aliexpress_cdn_host(host_of(norm)):
-                images.add(norm, ROLE_STORE)
-                break
-    return images.refs()
-
-
-def _product_links(soup: BeautifulSoup, base: str) -> list[str]:
-    """Canonical item URLs of the rendered product grid, once each, in page order."""
-    links: list[str] = []
-    seen: set[str] = set()
-    for tag in soup.find_all("a", href=True):
-        href = tag.get("href")
-        if not isinstance(href, str) or ("/item/" not in href and "/i/" not in href):
-            continue
-        item_id = item_id_from_url(normalize_page_url(href, base))
-        if item_id and item_id not in seen:
-            seen.add(item_id)
-            links.append(canonical_item_url(item_id))
-    return links

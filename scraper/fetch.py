@@ -44,7 +44,6 @@ from .fetcherrors import (
 )
 from .netguard import (
     AddressPolicy,
-    check_url_allowed,
     default_port,
     is_public_address,
     split_checked,
@@ -69,7 +68,6 @@ __all__ = [
     "TLSError",
     "TooLargeError",
     "TooManyRedirectsError",
-    "check_url_allowed",
     "is_public_address",
 ]
 

@@ -22,6 +22,7 @@ from .htmlutil import (
     script_blocks,
     walk_tags,
 )
+from .markets import WEB
 from .model import (
     KIND_ITEM,
     KIND_OTHER,
@@ -77,9 +78,14 @@ def jsonld_products(text: str, notes: list[str]) -> list[dict]:
 
     Products nested elsewhere (related or similar products) are not this listing.
     """
+    return products_in(_ld_documents(text, notes))
+
+
+def products_in(documents: list[Any]) -> list[dict]:
+    """The Product nodes of parsed JSON-LD documents (top level, @graph, mainEntity)."""
     products: list[dict] = []
     budget = _MAX_LD_NODES
-    stack: list[Any] = list(reversed(_ld_documents(text, notes)))
+    stack: list[Any] = list(reversed(documents))
     while stack and budget > 0:
         budget -= 1
         node = stack.pop()
@@ -190,10 +196,13 @@ def _site_parts(url: str) -> tuple[str, str | None]:
 
 
 def parse_generic(text: str, url: str) -> Listing:
-    """Any shop page with schema.org Product data or OpenGraph images."""
+    """Any shop page with schema.org Product data or OpenGraph images (marketplace `web`).
+
+    The shop's host (without www.) is the store id, so `web:<host>` names the shop.
+    """
     shop, shop_url = _site_parts(url)
     listing = Listing(
-        marketplace=shop,
+        marketplace=WEB,
         kind=KIND_OTHER,
         status=STATUS_OK,
         url=url,

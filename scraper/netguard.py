@@ -12,6 +12,7 @@ from __future__ import annotations
 import ipaddress
 import os
 import socket
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from types import MappingProxyType
 from urllib.parse import SplitResult, urlsplit
@@ -113,8 +114,15 @@ def is_public_address(ip: str | IPAddress) -> bool:
     return classify_address(ip) == "public"
 
 
-def env_allows_private() -> bool:
-    return os.environ.get(ENV_ALLOW_PRIVATE, "").strip() == "1"
+# The spellings that turn the switch on, everywhere it is read (the daemon's settings use
+# this same function): anything else, including "0", "false" and "", leaves it off.
+ENV_TRUE = frozenset({"1", "true", "yes", "on"})
+
+
+def env_allows_private(environ: Mapping[str, str] | None = None) -> bool:
+    """True when PICGUARD_ALLOW_PRIVATE_HOSTS is on (tests and the demo fetch from 127.0.0.1)."""
+    value = (os.environ if environ is None else environ).get(ENV_ALLOW_PRIVATE, "")
+    return value.strip().lower() in ENV_TRUE
 
 
 @dataclass(frozen=True)
@@ -200,16 +208,3 @@ def split_checked(url: object) -> SplitResult:
 
 def default_port(parts: SplitResult) -> int:
     return parts.port or (443 if parts.scheme.lower() == "https" else 80)
-
-
-def check_url_allowed(
-    url: str, allow_private: bool | None = None, allowed_hosts: object = ()
-) -> None:
-    """Refuse a hostile URL up front (scheme, credentials, DNS, address class).
-
-    Raises a FetchError subclass with a plain-words reason; returns None when fine.
-    The daemon calls this before accepting a URL to watch or to check.
-    """
-    policy = AddressPolicy.build(allow_private, allowed_hosts)
-    parts = split_checked(url)
-    policy.resolve(parts.hostname or "", default_port(parts))

@@ -6,6 +6,8 @@ Image identity (`image_key`), decided here once for the whole product:
   are keyed host-independently as ``alicdn:kf/<id>``: the same `/kf/<id>` is
   served from ae01, ae04 and ae-pic-a1, with or without an SEO slug, and with
   size/format suffixes. Other CDN paths are keyed ``alicdn:<path>``.
+* Other marketplaces' CDNs (Amazon, eBay, Etsy, Shopify, Walmart, Mercado Libre,
+  Lazada, Taobao/Tmall, Temu, Shopee) are keyed and normalised by scraper.cdn.
 * Any other image is keyed ``<host><path>`` (lower-case host), plus ``?query``
   when the query was kept (see `normalize_image_url`).
 """
@@ -14,6 +16,8 @@ from __future__ import annotations
 
 import re
 from urllib.parse import parse_qs, urljoin, urlsplit, urlunsplit
+
+from .cdn import cdn_key, normalize_cdn
 
 ALICDN_KEY_PREFIX = "alicdn:"
 _MAX_URL_LEN = 4096
@@ -126,6 +130,10 @@ def normalize_image_url(url: object, base: str | None = None) -> str | None:
     scheme = parts.scheme.lower()
     default_port = 443 if scheme == "https" else 80
     netloc = shown if port in (None, default_port) else f"{shown}:{port}"
+    if scheme == "https" or port in (None, 80):  # marketplace CDNs: one full-size form
+        full = normalize_cdn(host, path, shown if port in (None, 80, 443) else netloc)
+        if full is not None:
+            return full or None
     query = "" if _EXT_AT_END_RE.search(path) else parts.query
     return urlunsplit((scheme, netloc, path, query, ""))
 
@@ -148,9 +156,12 @@ def key_of_normalized(norm: str) -> str:
         if path.lower().startswith("/kf/"):
             first = path[4:].split("/", 1)[0]
             return f"{ALICDN_KEY_PREFIX}kf/{_EXT_AT_END_RE.sub('', first)}"
-        return ALICDN_KEY_PREFIX + path.lstrip("/")
+        return cdn_key(host, path) or ALICDN_KEY_PREFIX + path.lstrip("/")
     if not host:
         return norm
+    marketplace_key = cdn_key(host, path)
+    if marketplace_key:
+        return marketplace_key
     return host + path + (f"?{parts.query}" if parts.query else "")
 
 

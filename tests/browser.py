@@ -21,7 +21,10 @@ import json
 import os
 import re
 import secrets
+import shutil
+import socket
 import sqlite3
+import subprocess
 import threading
 import time
 import urllib.error
@@ -35,12 +38,13 @@ from urllib.parse import urlsplit
 import pytest
 
 from tests import daemon_support
+from tests.chromium import chromium_path, require_chromium
 from tests.daemon_support import free_port  # noqa: F401 - re-exported for the tests
 
 REPO = Path(__file__).resolve().parent.parent
 EXTENSION = REPO / "extension"
 ARTIFACTS = REPO / "test-artifacts"
-CHROMIUM = Path(os.environ.get("PICGUARD_CHROMIUM", "/usr/bin/chromium"))
+CHROMIUM = chromium_path() or Path("/usr/bin/chromium")
 MARKET_DOMAINS = ("aliexpress.com", "aliexpress.us", "aliexpress.ru")
 HOSTILE_DOMAIN = "evil.test"
 
@@ -81,6 +85,26 @@ class Route:
     headers: dict[str, str] = field(default_factory=dict)
 
 
+class _DualServer(ThreadingHTTPServer):
+    """HTTP, and HTTPS on the same port once it has a TLS context: each connection's first
+    byte tells (0x16 opens a TLS handshake). Decided in the connection's own thread."""
+
+    daemon_threads = True
+    tls_context = None
+
+    def finish_request(self, request, client_address) -> None:
+        if self.tls_context is not None:
+            try:
+                request.settimeout(30)
+                first = request.recv(1, socket.MSG_PEEK)
+                if first == b"\x16":
+                    request = self.tls_context.wrap_socket(request, server_side=True)
+                request.settimeout(None)
+            except OSError:
+                return
+        self.RequestHandlerClass(request, client_address, self)
+
+
 class MarketServer:
     """Plays AliExpress (any Host header) and its image CDN (`/kf/<id>/...`)."""
 
@@ -88,6 +112,8 @@ class MarketServer:
         self.pages: dict[str, Route] = {}
         self.images: dict[str, bytes] = {}     # CDN id -> JPEG bytes
         self.log: list[tuple[str, str, str]] = []   # (host, path, user agent)
+        # POST handlers by path: fn(host, path, query, headers, body) -> Route
+        self.posts: dict[str, Callable[..., Route]] = {}
         self._lock = threading.Lock()
         server = self
 
@@ -108,6 +134,23 @@ class MarketServer:
                     self.send_header("Content-Length", "0")
                     self.end_headers()
                     return
+                self._answer(route)
+
+            def do_POST(self) -> None:  # noqa: N802 - http.server API
+                host = (self.headers.get("Host") or "").split(":")[0].lower()
+                parts = urlsplit(self.path)
+                body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
+                with server._lock:
+                    server.log.append((host, self.path, self.headers.get("User-Agent", "")))
+                handler = server.posts.get(parts.path)
+                if handler is None:
+                    self.send_response(404)
+                    self.send_header("Content-Length", "0")
+                    self.end_headers()
+                    return
+                self._answer(handler(host, parts.path, parts.query, self.headers, body))
+
+            def _answer(self, route: Route) -> None:
                 self.send_response(200)
                 self.send_header("Content-Type", route.content_type)
                 self.send_header("Content-Length", str(len(route.body)))
@@ -117,11 +160,29 @@ class MarketServer:
                 self.end_headers()
                 self.wfile.write(route.body)
 
-        self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.httpd = _DualServer(("127.0.0.1", 0), Handler)
         self.httpd.daemon_threads = True
         self.port = self.httpd.server_address[1]
         self.cdn = f"http://127.0.0.1:{self.port}"
         self._thread = threading.Thread(target=self.httpd.serve_forever, daemon=True)
+
+    def start_tls(self, cert_dir: Path) -> None:
+        """Answer HTTPS too, on the same port (a throw-away self-signed certificate; the
+        browser is told to accept it): the marketplaces' real addresses are https (store
+        sweeps open them; Chromium reaches HSTS-preloaded hosts such as etsy.com only so)."""
+        import ssl
+
+        cert, key = cert_dir / "cert.pem", cert_dir / "key.pem"
+        subprocess.run(["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "2",
+                        "-subj", "/CN=picguard-test-market", "-keyout", str(key), "-out",
+                        str(cert)], check=True, capture_output=True, timeout=60)
+        context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+        context.load_cert_chain(cert, key)
+        self.httpd.tls_context = context
+
+    @property
+    def tls(self) -> bool:
+        return self.httpd.tls_context is not None
 
     def _route(self, host: str, path: str) -> Route | None:
         if path.startswith("/kf/"):
@@ -149,11 +210,13 @@ class MarketServer:
         with self._lock:
             return [entry for entry in self.log if needle in entry[1]]
 
-    def resolver_rules(self) -> str:
-        """Chromium's --host-resolver-rules: marketplace (and the hostile test site) here,
-        everything else unresolvable (no traffic leaves 127.0.0.1)."""
-        maps = [f"MAP *.{d} 127.0.0.1:{self.port}" for d in (*MARKET_DOMAINS, HOSTILE_DOMAIN)]
-        maps += [f"MAP {d} 127.0.0.1:{self.port}" for d in MARKET_DOMAINS]
+    def resolver_rules(self, extra_domains: tuple[str, ...] = ()) -> str:
+        """Chromium's --host-resolver-rules: marketplace (and the hostile test site, and any
+        `extra_domains`: other marketplaces) here, everything else unresolvable (no traffic
+        leaves 127.0.0.1)."""
+        domains = (*MARKET_DOMAINS, *extra_domains)
+        maps = [f"MAP *.{d} 127.0.0.1:{self.port}" for d in (*domains, HOSTILE_DOMAIN)]
+        maps += [f"MAP {d} 127.0.0.1:{self.port}" for d in domains]
         return ", ".join([*maps, "MAP * ~NOTFOUND", "EXCLUDE 127.0.0.1", "EXCLUDE localhost"])
 
 
@@ -169,6 +232,22 @@ def jpeg(path: Path, quality: int = 90, scale: float = 1.0) -> bytes:
         out = io.BytesIO()
         im.save(out, "JPEG", quality=quality)
         return out.getvalue()
+
+
+def dated_photo(path: Path, dest: Path, taken: str = "2024:03:01 10:00:00") -> Path:
+    """A copy of a catalog photo carrying the EXIF capture time a camera writes: the seller
+    shot it long before any competitor's listing, so an alert can say `copied`."""
+    from PIL import Image, ImageOps
+
+    with Image.open(path) as im:
+        im = ImageOps.exif_transpose(im).convert("RGB")
+        exif = Image.Exif()
+        exif[0x0132] = taken                        # DateTime
+        exif.get_ifd(0x8769)[0x9003] = taken        # DateTimeOriginal
+        exif.get_ifd(0x8769)[0x9004] = taken        # DateTimeDigitized
+        dest.parent.mkdir(parents=True, exist_ok=True)
+        im.save(dest, "JPEG", quality=95, exif=exif)
+    return dest
 
 
 def gallery_urls(html: str) -> list[str]:
@@ -291,19 +370,26 @@ class Browser:
 
 
 def launch_browser(playwright, profile: Path, market: MarketServer,
-                   lang: str | None = None) -> Browser:
+                   lang: str | None = None, *, display: str | None = None,
+                   extra_domains: tuple[str, ...] = ()) -> Browser:
+    """Chromium with the unpacked extension. With `display` (an X display, see `xvfb`) it
+    runs headed there, so the browser's own permission prompts can be answered."""
     args = [f"--disable-extensions-except={EXTENSION}", f"--load-extension={EXTENSION}",
             "--no-sandbox", "--disable-gpu", "--disable-background-networking",
             "--disable-component-update", "--no-first-run", "--disable-sync",
             "--disable-quic", "--disable-features=HttpsUpgrades,HttpsFirstBalancedModeAutoEnable",
-            f"--host-resolver-rules={market.resolver_rules()}"]
+            f"--host-resolver-rules={market.resolver_rules(extra_domains)}"]
     env = dict(os.environ)
+    if display:
+        env["DISPLAY"] = display
+        args.append("--window-size=1280,900")
     if lang:
         args.append(f"--lang={lang}")
         env["LANGUAGE"] = lang.replace("-", "_")
     context = playwright.chromium.launch_persistent_context(
-        str(profile), executable_path=str(CHROMIUM), headless=True, args=args, env=env,
-        viewport={"width": 1280, "height": 900})
+        str(profile), executable_path=str(CHROMIUM), headless=display is None, args=args,
+        env=env, viewport={"width": 1280, "height": 900},
+        ignore_https_errors=market.tls)
     worker = (context.service_workers[0] if context.service_workers
               else context.wait_for_event("serviceworker", timeout=15000))
     ext_id = urlsplit(worker.url).hostname
@@ -370,6 +456,61 @@ def stop_service_worker(browser: Browser) -> None:
         page.close()
 
 
+class XDisplay:
+    """A private X server (Xvfb) for a headed Chromium, and the seller's keyboard on it
+    (xdotool): the browser's own permission prompt is answered the way a seller would."""
+
+    def __init__(self) -> None:
+        for tool in ("Xvfb", "xdotool"):
+            if shutil.which(tool) is None:
+                pytest.skip(f"{tool} is not installed (apt install xvfb xdotool): the browser's "
+                            "permission prompt needs a display and a keyboard")
+        read, write = os.pipe()
+        self.proc = subprocess.Popen(
+            ["Xvfb", "-displayfd", str(write), "-screen", "0", "1400x1000x24", "-nolisten", "tcp"],
+            pass_fds=(write,), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        os.close(write)
+        with os.fdopen(read) as pipe:
+            number = pipe.readline().strip()
+        if not number:
+            self.proc.kill()
+            raise AssertionError("Xvfb did not report its display")
+        self.name = f":{number}"
+
+    def xdotool(self, *args: str) -> str:
+        done = subprocess.run(["xdotool", *args], capture_output=True, text=True, timeout=20,
+                              env={**os.environ, "DISPLAY": self.name})
+        return done.stdout
+
+    def answer_prompt(self, allow: bool, answered: Callable[[], object],
+                      timeout: float = 20) -> None:
+        """Answer the browser's permission prompt with the keyboard: its default button is
+        Deny (Return); Tab moves to Allow. The prompt is drawn inside the browser window (no
+        window of its own to wait for), so the keys are sent again until `answered()` says
+        the extension got the answer; before the prompt is up they land on the options
+        page's checkboxes, where Tab and Return change nothing."""
+        deadline = time.monotonic() + timeout
+        while True:
+            windows = self.xdotool("search", "--onlyvisible", "--name", "Chromium").split()
+            if windows:
+                self.xdotool("windowfocus", "--sync", windows[-1])
+                self.xdotool("key", *(["Tab", "Return"] if allow else ["Return"]))
+            try:
+                wait_until(answered, 1.5, "the prompt's answer", interval=0.1)
+                return
+            except AssertionError:
+                if time.monotonic() > deadline:
+                    raise AssertionError("the permission prompt was not answered") from None
+
+    def stop(self) -> None:
+        self.proc.terminate()
+        try:
+            self.proc.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+            self.proc.wait(timeout=10)
+
+
 def screenshot(page, name: str) -> Path:
     ARTIFACTS.mkdir(exist_ok=True)
     path = ARTIFACTS / name
@@ -381,11 +522,17 @@ def screenshot(page, name: str) -> Path:
 
 @pytest.fixture(scope="session")
 def playwright_session():
-    if not CHROMIUM.exists():
-        pytest.skip(f"Debian's chromium is not installed at {CHROMIUM} (apt install chromium)")
-    sync_api = pytest.importorskip("playwright.sync_api")
+    require_chromium()
+    from playwright import sync_api
     with sync_api.sync_playwright() as playwright:
         yield playwright
+
+
+@pytest.fixture(scope="module")
+def xvfb():
+    display = XDisplay()
+    yield display
+    display.stop()
 
 
 @pytest.fixture(scope="module")

@@ -68,8 +68,17 @@ def _page(shop: DemoShop, product_id: str, store_id: str, images: list[str]) -> 
 
 def test_pushed_copies_become_alerts_everywhere(tmp_path, photos_dir, shop) -> None:
     data = tmp_path / "data"
-    dresses = sorted((photos_dir / "clothing/dress").glob("*.jpg"))[:3]
-    picguard("catalog", "add", *map(str, dresses), data_dir=data)
+    # camera exports with a capture-time series (EXIF): only then is a later copy provably
+    # `copied` (daemon.monitor.verdict_rules); a bare registration would be `unclear`
+    camera = tmp_path / "camera"
+    camera.mkdir()
+    dresses = []
+    for minute, src in enumerate(sorted((photos_dir / "clothing/dress").glob("*.jpg"))[:3]):
+        exif = Image.Exif()
+        exif.get_ifd(0x8769)[0x9003] = f"2026:03:01 10:{minute:02d}:00"
+        dresses.append(camera / f"IMG_{minute:04d}.jpg")
+        Image.open(src).save(dresses[-1], "JPEG", quality=92, exif=exif)
+    picguard("catalog", "add", *map(str, dresses), "--shoot", "spring", data_dir=data)
     receiver = Receiver()
     _configure(data)
     picguard("config", "add-notify", receiver.url, data_dir=data)
@@ -93,7 +102,7 @@ def test_pushed_copies_become_alerts_everywhere(tmp_path, photos_dir, shop) -> N
         daemon.wait_for(lambda: daemon.get("status").json()["images"]["fetched"] == 4)
         alerts = daemon.wait_for(lambda: len(daemon.get("alerts").json()["alerts"]) >= 2
                                  and daemon.get("alerts").json()["alerts"])
-        time.sleep(2)  # give a wrong extra alert the chance to appear before we count
+        _wait_for_two_runs(daemon, ("match", "reverse"))  # a wrong extra alert would be in
         alerts = daemon.get("alerts").json()["alerts"]
         pairs = {(x["own"]["file_name"], x["other"]["url"].rsplit("/", 1)[1]) for x in alerts}
         assert pairs == {(dresses[0].name, "Scopy1.jpg"), (dresses[1].name, "Scopy2.jpg")}
@@ -122,6 +131,23 @@ def test_pushed_copies_become_alerts_everywhere(tmp_path, photos_dir, shop) -> N
             daemon.stop(signal.SIGKILL)
         receiver.stop()
     assert "PicGuard stopped" in daemon.log()
+
+
+def _wait_for_two_runs(daemon: Daemon, jobs: tuple[str, ...]) -> None:
+    """Poll until each job has run start to finish after this call: three distinct finish
+    times (the record seen first may predate the call, the next run may have started before
+    it), so whatever the work already there would raise has been raised."""
+    seen: dict[str, set[str]] = {job: set() for job in jobs}
+
+    def done() -> bool:
+        records = daemon.get("status").json()["scheduler"]["jobs"]
+        for job in jobs:
+            at = (records.get(job) or {}).get("at")
+            if at:
+                seen[job].add(at)
+        return all(len(runs) >= 3 for runs in seen.values())
+
+    daemon.wait_for(done)
 
 
 class SlowShop(DemoShop):

@@ -55,6 +55,16 @@ def shop(tmp_path_factory, photos_dir, fixtures_dir, fake_market):
     (JPEG q60 at 80% size) among unrelated photos, and the daemon running."""
     clothing = photos_dir / "clothing"
     mine = [first_photo(clothing / "dress"), first_photo(clothing / "shirt")]
+    # as a camera exports them, with a capture-time series (EXIF): only then is a later copy
+    # provably `copied` (daemon.monitor.verdict_rules); a bare registration is `unclear`
+    from PIL import Image
+
+    camera = tmp_path_factory.mktemp("camera")
+    for minute, src in enumerate(list(mine)):
+        exif = Image.Exif()
+        exif.get_ifd(0x8769)[0x9003] = f"2026:03:01 10:{minute:02d}:00"
+        mine[minute] = camera / src.name
+        Image.open(src).save(mine[minute], "JPEG", quality=92, exif=exif)
     others = [first_photo(clothing / c) for c in ("pants", "shoes", "t-shirt", "hat")]
 
     nonce = new_nonce()
@@ -89,7 +99,7 @@ def shop(tmp_path_factory, photos_dir, fixtures_dir, fake_market):
     data_dir.mkdir()
     daemon = Daemon(data_dir)
     daemon.configure_fast()
-    daemon.cli("catalog", "add", *map(str, mine))
+    daemon.cli("catalog", "add", *map(str, mine), "--shoot", "spring")
     daemon.start()
     yield SimpleNamespace(daemon=daemon, market=market, mine=mine, gallery=gallery,
                           copies=copies, spa_images=spa_images, tmp=data_dir.parent)
@@ -137,8 +147,8 @@ def test_browse_pair_alert_badge_notification_marks_popup(shop, playwright_sessi
         before = image_boxes(page)
 
         # 3. The scheduler fetches, matches and alerts; the badge and notifications follow.
-        alerts = wait_until(lambda: len(daemon.web.api("GET", "alerts")["alerts"]) >= 2 and
-                            daemon.web.api("GET", "alerts")["alerts"], 60, "two alerts")
+        alerts = wait_until(lambda: len(daemon.api("GET", "alerts")["alerts"]) >= 2 and
+                            daemon.api("GET", "alerts")["alerts"], 60, "two alerts")
         assert {a["kind"] for a in alerts} == {"copied"}
         assert {a["own"]["file_name"] for a in alerts} == {p.name for p in shop.mine}
         wait_until(lambda: browser.badge() == "2", 20, "the badge to show 2")
@@ -182,7 +192,10 @@ def test_browse_pair_alert_badge_notification_marks_popup(shop, playwright_sessi
         # "Check this image with PicGuard" (the image context menu's handler): the copy
         # on the page resembles an image another store shows.
         copy_url = next(m["src"] for m in marks)
-        checked = browser.sw("url => globalThis.picguard.checkImage(url)", copy_url)
+        # (the daemon's competitor index takes in new images on its own schedule: poll)
+        checked = wait_until(lambda: (lambda c: c["resembles"] and c)(browser.sw(
+            "url => globalThis.picguard.checkImage(url)", copy_url)), 30,
+            "the check to find the copy")
         assert checked["ok"] is True and checked["resembles"] is True and checked["hits"] >= 1
         assert any(n.startswith("picguard-check-") for n in browser.notifications())
 
@@ -190,7 +203,7 @@ def test_browse_pair_alert_badge_notification_marks_popup(shop, playwright_sessi
         popup.click("#watch")
         popup.wait_for_selector("#watch-result:not(:empty)", timeout=10000)
         assert popup.inner_text("#watch-result").startswith("Watching")
-        assert any(w["url"] == ITEM_URL for w in daemon.web.api("GET", "watch")["watches"])
+        assert any(w["url"] == ITEM_URL for w in daemon.api("GET", "watch")["watches"])
     finally:
         browser.context.close()
 
@@ -229,7 +242,7 @@ def test_single_page_navigation_pushes_the_new_item_with_its_mtop(shop, playwrig
         page = browser.context.new_page()
         page.goto(ITEM_URL, wait_until="domcontentloaded")
         wait_until(lambda: isolated_world_eval(page, "PicGuard.state().pushedKey")
-                   == "item:32995535623", 20, "the first push")
+                   == "aliexpress:item:32995535623", 20, "the first push")
         assert listing(daemon, SPA_ITEM) is None
 
         # The page swaps to another item the way AliExpress does: pushState, then it
@@ -249,7 +262,7 @@ def test_single_page_navigation_pushes_the_new_item_with_its_mtop(shop, playwrig
             "WHERE li.listing_id = ?", (stored["id"],))}
         assert images == set(shop.spa_images)
         state = isolated_world_eval(page, "PicGuard.state()")
-        assert state["current"]["key"] == f"item:{SPA_ITEM}" and state["hasMtop"] is True
+        assert state["current"]["key"] == f"aliexpress:item:{SPA_ITEM}" and state["hasMtop"] is True
         # The page the daemon kept is this tab's DOM, pushed for the new address.
         pages = daemon.db("SELECT html_gz FROM pages WHERE listing_id = ?", (stored["id"],))
         assert pages and b"pg-test-gallery" in gzip.decompress(pages[0]["html_gz"])

@@ -27,6 +27,19 @@ DYNAMIC = {
     "error_": ["not_paired", "unreachable", "bad_token", "refused", "too_large", "bad_request",
                "not_found", "server", "not_picguard", "internal"],
     "alertState_": ["new", "confirmed", "dismissed"],
+    "site_": ["aliexpress", "amazon", "ebay", "etsy", "walmart", "mercadolibre", "lazada",
+              "taobao", "temu", "shopee"],
+    "channel_": ["browsing", "results", "image_search", "keyword_sweep", "store_sweep", "watch"],
+    "paused_": ["blocked", "budget", "consent", "idle"],
+}
+OPTIONAL_SITES = {  # every locale of each marketplace the seller may switch on
+    "amazon": ["amazon.com", "amazon.co.uk", "amazon.de", "amazon.co.jp", "amazon.com.mx"],
+    "ebay": ["ebay.com", "ebay.de", "ebay.co.uk"], "etsy": ["etsy.com"],
+    "walmart": ["walmart.com", "walmart.ca"],
+    "mercadolibre": ["mercadolibre.com.ar", "mercadolibre.com.mx", "mercadolivre.com.br"],
+    "lazada": ["lazada.com.ph", "lazada.sg", "lazada.co.th"],
+    "taobao": ["taobao.com", "tmall.com"], "temu": ["temu.com"],
+    "shopee": ["shopee.sg", "shopee.ph", "shopee.co.id", "shopee.tw", "shopee.com.br"],
 }
 CJK = re.compile(r"[\u4e00-\u9fff]")
 
@@ -51,10 +64,22 @@ def test_one_manifest_for_chromium_and_firefox():
 
 
 def test_permissions_are_minimal():
-    assert sorted(MANIFEST["permissions"]) == ["alarms", "contextMenus", "notifications",
-                                                "storage"]
+    # scripting: the other marketplaces' content scripts are registered at run time, and the
+    # image search runs in an AliExpress tab; idle: sweeps pause while the seller is away.
+    assert sorted(MANIFEST["permissions"]) == ["alarms", "contextMenus", "idle",
+                                                "notifications", "scripting", "storage"]
     assert MANIFEST["host_permissions"] == ["http://127.0.0.1/*", *MARKET]
     assert "optional_permissions" not in MANIFEST
+
+
+def test_other_marketplaces_are_optional_host_permissions():
+    optional = MANIFEST["optional_host_permissions"]
+    assert len(optional) == len(set(optional))
+    for domains in OPTIONAL_SITES.values():
+        for domain in domains:
+            assert f"*://*.{domain}/*" in optional, domain
+    assert not set(optional) & set(MANIFEST["host_permissions"])
+    assert all(re.fullmatch(r"\*://\*\.[a-z.]+/\*", p) for p in optional)
     assert "web_accessible_resources" not in MANIFEST   # pages cannot probe or frame us
     csp = MANIFEST["content_security_policy"]["extension_pages"]
     assert "script-src 'self'" in csp and "unsafe" not in csp
@@ -68,6 +93,7 @@ def test_content_scripts_only_on_marketplace_pages():
         assert entry["run_at"] == "document_start" and entry["all_frames"] is False
     assert main["world"] == "MAIN" and main["js"] == ["content/main-world.js"]
     assert "world" not in isolated and isolated["js"][-1] == "content/content.js"
+    assert isolated["js"][0] == "shared/sites.js"   # the one table of marketplaces
     # Content scripts never talk to the daemon nor see the token.
     for path in {*main["js"], *isolated["js"]}:
         source = text(EXT / path)

@@ -103,7 +103,7 @@ def send_from_content_script(page, message_js: str) -> dict:
 
 def test_web_page_has_no_way_to_the_extension_or_the_daemon(setup):
     daemon, browser, _ = setup
-    listings_before = daemon.web.api("GET", "status")["listings"]
+    listings_before = daemon.api("GET", "status")["listings"]
     page = browser.context.new_page()
     page.goto(EVIL_URL, wait_until="domcontentloaded")
     assert page.evaluate("window.ok") is True
@@ -127,7 +127,7 @@ def test_web_page_has_no_way_to_the_extension_or_the_daemon(setup):
         return out;
     }}""")
     assert "200" not in map(str, answer) and 200 not in answer
-    assert daemon.web.api("GET", "status")["listings"] == listings_before
+    assert daemon.api("GET", "status")["listings"] == listings_before
 
 
 def test_forged_post_messages_are_ignored(setup):
@@ -153,7 +153,7 @@ def test_background_rejects_bad_messages_from_a_content_script(setup):
     daemon, browser, _ = setup
     page = browser.context.new_page()
     page.goto(ITEM_URL, wait_until="domcontentloaded")
-    listings_before = daemon.web.api("GET", "status")["listings"]
+    listings_before = daemon.api("GET", "status")["listings"]
     url = "location.href"
     cases = {
         # oversized: 6 MB of ASCII, and 2.1 M CJK characters (6.3 MB of UTF-8)
@@ -167,7 +167,16 @@ def test_background_rejects_bad_messages_from_a_content_script(setup):
         f"{{type: 'page', url: '{EVIL_URL}', html: '<html></html>'}}": "bad_url",
         "{type: 'page', url: 'http://www.aliexpress.com/item/1005000000000001.html',"
         " html: '<html></html>'}": "url_not_tab",
-        "{type: 'page', url: location.origin + '/wholesale', html: '<html></html>'}": "bad_url",
+        "{type: 'page', url: location.origin + '/shoppingcart/index.html', html: '<html></html>'}":
+            "bad_url",
+        # captured page data: only the tab's own marketplace answers, as [{url, json}]
+        f"{{type: 'page', url: {url}, html: '<html></html>', captured: {{}}}}": "bad_captured",
+        f"{{type: 'page', url: {url}, html: '<html></html>', captured: [{{url: '{EVIL_URL}',"
+        " json: {}}]}": "bad_captured",
+        f"{{type: 'page', url: {url}, html: '<html></html>', captured: [{{url: location.origin"
+        " + '/fn/search-pc/index', json: [1]}]}": "bad_captured",
+        f"{{type: 'page', url: {url}, html: '<html></html>', captured: Array(13).fill("
+        "{url: location.origin + '/fn/search-pc/index', json: {}})}": "bad_captured",
         f"{{type: 'verdicts', pageUrl: {url}, urls: ['javascript:alert(1)']}}": "bad_url",
         # wrong shapes
         f"{{type: 'page', url: {url}, html: '<html></html>', extra: 1}}": "unknown_field",
@@ -184,6 +193,12 @@ def test_background_rejects_bad_messages_from_a_content_script(setup):
         "{type: 'alert-action', id: 1, action: 'dismiss'}": "not_allowed",
         "{type: 'watch', url: location.href}": "not_allowed",
         "{type: 'poll-now'}": "not_allowed",
+        # discovery and the marketplaces' switches are the seller's, on the extension's pages
+        "{type: 'start-sweep', sweep: 'image'}": "not_allowed",
+        "{type: 'discovery-set', values: {image_search_consent: true}}": "not_allowed",
+        "{type: 'sites-sync'}": "not_allowed",
+        "{type: 'coverage'}": "not_allowed",
+        "{type: 'open-alert', id: 1}": "not_allowed",
     }
     for message, code in cases.items():
         answer = send_from_content_script(page, message)
@@ -194,7 +209,7 @@ def test_background_rejects_bad_messages_from_a_content_script(setup):
         v => JSON.stringify(v), e => 'denied: ' + e.message)""")
     assert denied.startswith("denied"), denied
     assert daemon.token not in denied
-    assert daemon.web.api("GET", "status")["listings"] == listings_before
+    assert daemon.api("GET", "status")["listings"] == listings_before
     # A well-formed message is accepted: the checks are not simply refusing everything.
     ok = send_from_content_script(
         page, f"{{type: 'verdicts', pageUrl: {url}, urls: [location.origin + '/kf/x.jpg']}}")

@@ -47,10 +47,24 @@ def _photos(photos_dir, folder="dress", n=2):
     return sorted((photos_dir / "clothing" / folder).glob("*.jpg"))[:n]
 
 
-def test_copy_on_other_store_is_copied_and_own_store_is_yours(env, shop, photos_dir) -> None:
+def _camera_exports(paths, folder) -> list:
+    """The photos as a camera exports them: a capture-time series months back (EXIF), so an
+    honest verdict can call a later copy `copied` (daemon.monitor.verdict_rules)."""
+    out = []
+    for minute, src in enumerate(paths):
+        exif = Image.Exif()
+        exif.get_ifd(0x8769)[0x9003] = f"2026:03:01 10:{minute:02d}:00"
+        dst = folder / f"IMG_{minute:04d}.jpg"
+        Image.open(src).save(dst, "JPEG", quality=92, exif=exif)
+        out.append(dst)
+    return out
+
+
+def test_copy_on_other_store_is_copied_and_own_store_is_yours(env, shop, photos_dir,
+                                                              tmp_path) -> None:
     settings, store, pipeline = env
-    a, b = _photos(photos_dir)
-    register(store, [a, b])
+    a, b = _camera_exports(_photos(photos_dir), tmp_path)
+    register(store, [a, b], shoot="spring")  # the series backs each capture time
     shop.images["Sown.jpg"] = a.read_bytes()
     shop.images["Scopy.jpg"] = jpeg(Image.open(a).resize((300, 400)), 55)
     _push(settings, store, shop, "1005000000000100", "100", ["Sown.jpg"])   # the seller's
@@ -70,6 +84,8 @@ def test_photo_registered_after_the_other_store_showed_it_resembles(env, shop,
     settings, store, pipeline = env
     [a] = _photos(photos_dir, "shirt", 1)
     shop.images["Searly.jpg"] = jpeg(Image.open(a), 80)
+    # their server dates the image years back: the other store provably showed it first
+    shop.headers["/kf/Searly.jpg"] = {"Last-Modified": "Wed, 01 Jan 2020 00:00:00 GMT"}
     _push(settings, store, shop, "1005000000000300", "300", ["Searly.jpg"])
     pipeline.run_once()
     assert store.list_alerts() == []
@@ -169,10 +185,10 @@ def test_failed_notification_is_recorded_and_retried(env, shop, photos_dir) -> N
 def test_fingerprints_of_an_older_matcher_are_recomputed(env, shop, photos_dir,
                                                          tmp_path) -> None:
     settings, store, pipeline = env
-    a, b = _photos(photos_dir, "longsleeve", 2)
+    a, b = _camera_exports(_photos(photos_dir, "longsleeve", 2), tmp_path)
     moved = tmp_path / "moved.jpg"
     moved.write_bytes(b.read_bytes())
-    register(store, [a, moved])
+    register(store, [a, moved], shoot="longsleeves")
     # as if both were registered by an older PicGuard whose fingerprints no longer load
     for photo_id in (1, 2):
         store.update_photo_fingerprint(photo_id, b"old-format", b"old-format", 1)

@@ -472,21 +472,17 @@ def test_compression_bomb_is_cut_on_decoded_bytes(server: TestServer) -> None:
 
 
 def test_slow_server_times_out(server: TestServer) -> None:
-    started = time.monotonic()
     with make(timeout=(1.0, 0.4), retries=0) as fetcher, pytest.raises(FetchTimeoutError) as info:
         fetcher.fetch_image(server.url("/slow"))
     assert info.value.code == "timeout" and "did not answer within 0.4 s" in info.value.reason
-    assert time.monotonic() - started < 1.9
 
 
 def test_dripping_server_hits_the_total_deadline(server: TestServer) -> None:
-    started = time.monotonic()
     with (
         make(total_timeout=0.6) as fetcher,
         pytest.raises(FetchTimeoutError, match="longer than 0.6 s"),
     ):
         fetcher.fetch_image(server.url("/drip"))
-    assert time.monotonic() - started < 3.0
 
 
 @pytest.mark.parametrize(
@@ -514,24 +510,20 @@ def test_unlabelled_image_bytes_are_identified(server: TestServer) -> None:
 
 
 def test_429_with_retry_after_is_retried_after_waiting(server: TestServer) -> None:
-    started = time.monotonic()
     with make() as fetcher:
         result = fetcher.fetch_image(server.url("/429"))
     assert result.status == 200 and result.content == PNG
     assert server.rec.hits["/429"] == 2
     gap = server.rec.arrivals[1] - server.rec.arrivals[0]
     assert gap >= 0.95  # Retry-After: 1 was honoured
-    assert time.monotonic() - started < 5
 
 
 def test_429_asking_for_an_hour_is_not_waited_for(server: TestServer) -> None:
-    started = time.monotonic()
     with make() as fetcher, pytest.raises(HTTPStatusError) as info:
         fetcher.fetch_image(server.url("/429-long"))
     assert (info.value.code, info.value.status) == ("http_status", 429)
     assert "too many requests" in info.value.reason and "3600" in info.value.reason
     assert server.rec.hits["/429-long"] == 1
-    assert time.monotonic() - started < 2
 
 
 def test_5xx_is_retried_with_backoff(server: TestServer) -> None:

@@ -19,7 +19,7 @@ def test_jsonld_graph_with_image_objects() -> None:
     url = "https://www.linen-garden.example/product/linen-summer-dress/?utm_source=x#reviews"
     listing = parse_page(synthetic("shop_jsonld_graph.html"), url)
     assert (listing.status, listing.kind, listing.source) == ("ok", "item", "jsonld")
-    assert listing.marketplace == "linen-garden.example"
+    assert listing.marketplace == "web"
     assert listing.store_id == "linen-garden.example"
     assert listing.store_name == "Linen Garden"
     assert listing.store_url == "https://www.linen-garden.example/"
@@ -69,7 +69,8 @@ def test_microdata_product_with_base_href() -> None:
     assert (listing.status, listing.kind, listing.source) == ("ok", "item", "microdata")
     assert listing.title == "Hand-thrown Ceramic Mug"
     assert listing.product_id == "MUG-7"
-    assert listing.marketplace == "handmade.example"
+    assert listing.marketplace == "web"
+    assert listing.store_id == "handmade.example"
     shop = "static.handmade.example/shop/img/"
     # relative src resolved against <base href>; lazy data-src preferred; link href; the
     # reviewer's avatar belongs to the nested Review, not to the product

@@ -16,10 +16,9 @@ from scraper.fetch import (
     BadURLError,
     BlockedAddressError,
     DNSError,
-    check_url_allowed,
     is_public_address,
 )
-from scraper.netguard import AddressPolicy, classify_address
+from scraper.netguard import AddressPolicy, classify_address, default_port, split_checked
 from scraper.ratelimit import HostRateLimiter
 from scraper.sniff import check_image_type, check_page_type, sniff_image
 
@@ -95,10 +94,23 @@ def test_env_switch(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("PICGUARD_ALLOW_PRIVATE_HOSTS", "1")
     assert AddressPolicy.build().allow_private is True
     assert AddressPolicy.build(allow_private=False).allow_private is False  # explicit wins
-    monkeypatch.setenv("PICGUARD_ALLOW_PRIVATE_HOSTS", "yes")
-    assert AddressPolicy.build().allow_private is False  # only "1" switches it on
+    monkeypatch.setenv("PICGUARD_ALLOW_PRIVATE_HOSTS", "0")
+    assert AddressPolicy.build().allow_private is False
     monkeypatch.delenv("PICGUARD_ALLOW_PRIVATE_HOSTS")
     assert AddressPolicy.build().allow_private is False
+
+
+@pytest.mark.parametrize("value", ["1", "true", "TRUE", " yes ", "on", "0", "false", "no",
+                                   "", "2", "enable"])
+def test_env_switch_reads_the_same_everywhere(monkeypatch: pytest.MonkeyPatch, tmp_path,
+                                              value: str) -> None:
+    """The fetcher's policy and the daemon's settings agree on every spelling."""
+    from daemon.config import load_settings
+
+    monkeypatch.setenv("PICGUARD_ALLOW_PRIVATE_HOSTS", value)
+    expected = value.strip().lower() in {"1", "true", "yes", "on"}
+    assert AddressPolicy.build().allow_private is expected
+    assert load_settings(tmp_path).allow_private_hosts is expected
 
 
 @pytest.fixture()
@@ -126,26 +138,32 @@ def fake_dns(monkeypatch: pytest.MonkeyPatch) -> dict[str, list[str]]:
     return table
 
 
-def test_check_url_allowed(fake_dns: dict[str, list[str]]) -> None:
+def _fetchable(url: str, allow_private: bool = False) -> None:
+    """What the fetcher checks before each request: the URL's form, then its addresses."""
+    parts = split_checked(url)
+    AddressPolicy.build(allow_private).resolve(parts.hostname or "", default_port(parts))
+
+
+def test_urls_are_checked_before_any_request(fake_dns: dict[str, list[str]]) -> None:
     fake_dns["ae01.alicdn.example"] = ["47.246.1.1"]
     fake_dns["evil.example"] = ["47.246.1.1", "127.0.0.1"]
     fake_dns["meta.example"] = ["169.254.169.254"]
-    assert check_url_allowed("https://ae01.alicdn.example/kf/S1.jpg") is None
+    assert _fetchable("https://ae01.alicdn.example/kf/S1.jpg") is None
     with pytest.raises(BlockedAddressError, match="127.0.0.1"):
-        check_url_allowed("https://evil.example/a.jpg")
+        _fetchable("https://evil.example/a.jpg")
     with pytest.raises(BlockedAddressError, match="metadata"):
-        check_url_allowed("http://meta.example/latest/meta-data/")
+        _fetchable("http://meta.example/latest/meta-data/")
     with pytest.raises(BlockedAddressError):
-        check_url_allowed("http://localhost:8765/api/v1/status")
-    check_url_allowed("http://localhost:8765/api/v1/status", allow_private=True)
+        _fetchable("http://localhost:8765/api/v1/status")
+    _fetchable("http://localhost:8765/api/v1/status", allow_private=True)
     with pytest.raises(DNSError):
-        check_url_allowed("https://gone.example/a.jpg")
+        _fetchable("https://gone.example/a.jpg")
     with pytest.raises(BadSchemeError):
-        check_url_allowed("gopher://127.0.0.1:6379/_FLUSHALL")
+        _fetchable("gopher://127.0.0.1:6379/_FLUSHALL")
     with pytest.raises(BadURLError):
-        check_url_allowed("https://admin:pw@ae01.alicdn.example/x")
+        _fetchable("https://admin:pw@ae01.alicdn.example/x")
     with pytest.raises(BadURLError):
-        check_url_allowed(None)  # type: ignore[arg-type]
+        _fetchable(None)  # type: ignore[arg-type]
 
 
 def test_rate_limiter_reserves_slots_per_host() -> None:

@@ -143,9 +143,10 @@ def test_image_key_is_one_per_image_across_forms_and_hosts() -> None:
     assert image_key("https://ae01.alicdn.com/kf/HTB1G.HzNxnaK1RjSZFtq6zC2VXaX/3-1-Corer.jpg") == (
         "alicdn:kf/HTB1G.HzNxnaK1RjSZFtq6zC2VXaX"
     )
-    # other CDN paths keep their path; other shops are keyed by host + path
+    # Taobao/Tmall pictures (imgextra, bao/uploaded) are keyed by file, whatever the shard
+    # host and size suffix; other shops are keyed by host + path
     assert image_key("https://img.alicdn.com/imgextra/i1/O1CN01abc.jpg_430x430q90.jpg") == (
-        "alicdn:imgextra/i1/O1CN01abc.jpg"
+        "alicdn:img/O1CN01abc"
     )
     assert (
         image_key("https://CDN.shop.example/files/tee.jpg?v=3") == "cdn.shop.example/files/tee.jpg"

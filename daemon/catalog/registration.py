@@ -11,25 +11,29 @@ import itertools
 import multiprocessing
 import os
 from collections.abc import Callable, Iterable, Iterator
-from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures import Executor, ProcessPoolExecutor, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from PIL import Image, UnidentifiedImageError
 
+from daemon.catalog.c2pa import read_credentials
 from daemon.matching.compare import MATCHER_VERSION, analyse
 from daemon.matching.exif import read_exif
-from daemon.matching.imageio import ImageError
+from daemon.matching.imageio import MAX_FILE_BYTES, ImageError
 from daemon.provenance.ledger import note_registration
 from daemon.store import Store
 
 IMAGE_SUFFIXES = {".jpg", ".jpeg", ".jpe", ".png", ".webp", ".avif", ".heic", ".heif",
                   ".gif", ".tif", ".tiff", ".bmp"}
-# Originals straight from a camera are rarely above 60 MB; a larger file is refused up front
-# rather than read into memory.
-MAX_ORIGINAL_BYTES = 200 * 1024 * 1024
-# From this many files on, analysis runs in worker processes (start-up costs ~1 s).
-PARALLEL_FROM = 16
+# The decoder's own limit: a larger file is refused up front rather than read into memory
+# only to be refused by the decoder with another message.
+MAX_ORIGINAL_BYTES = MAX_FILE_BYTES
+# From this many files on, analysis runs in worker processes: spawning them costs about
+# 1.2 s on 2 cores (an interpreter plus numpy, OpenCV and faiss each), which only a large
+# batch pays back. Smaller batches run on threads in this process, which start at once:
+# JPEG decoding, hashing and ORB release the GIL (bench/register.py: 16 photos of 12 MP).
+PROCESSES_FROM = 64
 Prepared = tuple[str, dict, bytes | None, bytes | None]
 
 
@@ -79,6 +83,7 @@ def describe_photo(path: Path, data: bytes) -> dict:
         "width": width,
         "height": height,
         **facts,
+        "c2pa": read_credentials(data, fmt),  # content credentials, when the file has them
     }
 
 
@@ -121,6 +126,8 @@ def _store_prepared(store: Store, prepared: Prepared, shoot: str | None) -> tupl
                                         shoot=shoot)
     if not created:  # the same bytes twice in one batch, or another process was quicker
         return "duplicate", {"path": info["path"], "id": photo_id, "same_as": info["path"]}
+    if info.get("c2pa"):
+        store.set_photo_c2pa(photo_id, info["c2pa"])
     note_registration(store, photo_id)  # provenance ledger entry (catalog.register)
     return "added", {"path": info["path"], "id": photo_id, "sha256": info["sha256"],
                      "taken_at": info["taken_at"], "has_gps": info["has_gps"]}
@@ -143,11 +150,16 @@ def register(store: Store, paths: Iterable[Path], shoot: str | None = None,
     files = list(iter_image_files(paths))
     known = frozenset(store.photo_shas())
     workers = workers or min(4, os.cpu_count() or 1)
-    if workers > 1 and len(files) >= PARALLEL_FROM:
+    pool: Executor | None
+    if workers > 1 and len(files) >= PROCESSES_FROM:
         # spawn, not fork: the parent may hold threads (SQLite, OpenMP) a fork would copy
         pool = ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("spawn"))
         results: Iterable[Prepared] = pool.map(prepare_file, files, itertools.repeat(known),
                                                chunksize=4)
+    elif workers > 1 and len(files) > 1:
+        pool = ThreadPoolExecutor(min(workers, os.cpu_count() or 1),
+                                  thread_name_prefix="picguard-register")
+        results = pool.map(prepare_file, files, itertools.repeat(known))
     else:
         pool = None
         results = (prepare_file(path, known) for path in files)

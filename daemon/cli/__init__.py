@@ -12,7 +12,7 @@ from pathlib import Path
 import click
 
 from daemon import __version__
-from daemon.cli import catalog, evidence, monitor, settings
+from daemon.cli import backup, catalog, discovery, evidence, monitor, settings
 from daemon.cli.common import data_dir_option
 
 
@@ -27,7 +27,7 @@ def main(data_dir: Path | None) -> None:
     """
 
 
-for _family in (catalog, evidence, monitor, settings):
+for _family in (catalog, evidence, monitor, settings, backup, discovery):
     for _command in _family.COMMANDS:
         main.add_command(_command)
 

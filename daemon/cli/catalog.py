@@ -55,7 +55,9 @@ def catalog_add(settings: Settings, paths: tuple[Path, ...], shoot: str | None,
 @with_settings
 def catalog_list(settings: Settings, as_json: bool) -> None:
     """List your registered photos with their capture and registration times."""
-    photos = open_store(settings).list_photos()
+    from daemon.catalog.c2pa import c2pa_label, with_c2pa
+
+    photos = [with_c2pa(p) for p in open_store(settings).list_photos()]
     if as_json:
         for photo in photos:
             echo_json(photo)
@@ -65,7 +67,8 @@ def catalog_list(settings: Settings, as_json: bool) -> None:
         return
     for p in photos:
         click.echo(f"{p['id']:>5}  {p['sha256'][:12]}  {p['taken_at'] or '-':24}  "
-                   f"{p['registered_at']}  {p['shoot'] or '-':12}  {p['path']}")
+                   f"{p['registered_at']}  {p['shoot'] or '-':12}  {p['path']}"
+                   + (f"  [{c2pa_label(p['c2pa'])}]" if p["c2pa"] else ""))
     click.echo(f"{len(photos)} photo(s)")
 
 

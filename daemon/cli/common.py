@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import functools
 import json
+import sqlite3
 from collections.abc import Callable
 from pathlib import Path
 
@@ -50,7 +51,15 @@ def with_settings(func: Callable) -> Callable:
             settings = load_settings(data_dir or _group_data_dir())
         except ConfigError as exc:
             raise InputError(str(exc)) from exc
-        return func(*args, settings=settings, **kwargs)
+        try:
+            return func(*args, settings=settings, **kwargs)
+        except (sqlite3.OperationalError, OSError) as exc:
+            # a full disk is the seller's to fix: one line, not a traceback (issue 16)
+            from daemon.store.faults import disk_full_message, is_disk_full
+
+            if not is_disk_full(exc):
+                raise
+            raise InputError(disk_full_message(settings.data_dir, exc)) from exc
 
     return wrapper
 

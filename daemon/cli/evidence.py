@@ -1,4 +1,4 @@
-"""CLI commands for the dispute kit: `evidence` and `ledger verify|head|witness`."""
+"""CLI commands for the dispute kit: `evidence` and `ledger verify|head|witness|stamp`."""
 
 from __future__ import annotations
 
@@ -86,11 +86,20 @@ def ledger_verify(settings: Settings, expect: tuple[str, ...], as_json: bool) ->
     Exit 0 when the ledger is intact, 1 when something was edited, deleted or reordered.
     """
     from daemon.provenance.ledger import Ledger
+    from daemon.provenance.timestamps import coverage, verify_stamps
 
     heads = _parse_expect(expect)
-    report = Ledger(open_store(settings), settings.data_dir).verify(expect=heads)
+    store = open_store(settings)
+    report = Ledger(store, settings.data_dir).verify(expect=heads)
+    stamps = verify_stamps(store, settings.data_dir)
+    covered = coverage(store, stamps)
+    ok = report.ok and not stamps.bad
     if as_json:
-        echo_json(report.to_dict())
+        echo_json({**report.to_dict(), "ok": ok, "timestamps": stamps.to_dict(),
+                   "registrations": {"total": len(covered),
+                                     "covered": sum(c["covered"] for c in covered),
+                                     "not_yet": [c["subject"] for c in covered
+                                                 if not c["covered"]]}})
     elif report.ok:
         head = report.head
         click.echo(f"OK: {report.entries} entries verify"
@@ -102,7 +111,60 @@ def ledger_verify(settings: Settings, expect: tuple[str, ...], as_json: bool) ->
         click.echo(f"BROKEN at entry {first.seq}: {first.message}", err=True)
         for problem in report.problems[1:]:
             click.echo(f"  also entry {problem.seq} ({problem.kind}): {problem.message}", err=True)
-    if not report.ok:
+    if not as_json:
+        _echo_stamps(stamps, covered)
+    if not ok:
+        raise SystemExit(1)
+
+
+def _echo_stamps(stamps, covered: list[dict]) -> None:  # noqa: ANN001 - StampReport
+    for check in stamps.checks:
+        mark = {"ok": "OK", "untrusted": "UNTRUSTED", "bad": "BAD"}[check["status"]]
+        line = (f"timestamp {mark}: entry {check['seq']} at {check['gen_time'] or '?'} by "
+                f"{check['tsa_name'] or check['tsa']}: {check['message']}")
+        click.echo(line, err=check["status"] == "bad")
+    if not stamps.checks:
+        click.echo("timestamps: none yet (`picguard ledger stamp` asks the TSAs now)")
+    done = sum(c["covered"] for c in covered)
+    click.echo(f"registrations covered by a trusted third-party timestamp: {done} of "
+               f"{len(covered)}" + (f" (up to entry {stamps.covered_seq})" if done else ""))
+
+
+@ledger.command("stamp")
+@click.option("--json", "as_json", is_flag=True, help="Print the result as JSON.")
+@with_settings
+def ledger_stamp(settings: Settings, as_json: bool) -> None:
+    """Have the configured Time-Stamp Authorities (RFC 3161) vouch for the head now.
+
+    Exit 0 when at least one TSA stamped it; 1 when none answered: the running daemon then
+    retries with backoff (the `tsa_urls` setting lists the TSAs).
+    """
+    from daemon.provenance.ledger import LedgerError
+    from daemon.provenance.timestamps import Stamper
+
+    if not settings.tsa_urls:
+        raise InputError("no Time-Stamp Authorities are configured: set some with `picguard "
+                         "config set tsa_urls URL,URL`")
+    try:
+        result = Stamper(open_store(settings), settings).stamp_now()
+    except LedgerError as exc:
+        raise InputError(str(exc)) from exc
+    if result["head"] is None:
+        raise InputError("the ledger is empty: register your photos first "
+                         "(`picguard catalog add FOLDER --shoot NAME`)")
+    if as_json:
+        echo_json(result)
+    else:
+        head = result["head"]
+        for token in result["tokens"]:
+            click.echo(f"stamped head #{head['seq']} {head['hash'][:16]}... by {token['tsa_url']}"
+                       f" at {token['gen_time']}")
+        for error in result["errors"]:
+            click.echo(f"  not stamped: {error}", err=True)
+        if result["waiting"]:
+            click.echo(f"{result['waiting']} TSA request(s) wait; the daemon retries them",
+                       err=True)
+    if not result["tokens"]:
         raise SystemExit(1)
 
 

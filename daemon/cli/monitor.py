@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import time
 from pathlib import Path
@@ -26,18 +27,18 @@ def _pipeline(settings: Settings):
 @with_settings
 def serve(settings: Settings, host: str, port: int | None) -> None:
     """Run the daemon: the API for the extension plus background monitoring."""
+    from daemon.web.instance import AlreadyRunning
     from daemon.web.server import serve as run
 
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: "
                         "%(message)s")
     # APScheduler logs every run at INFO; job outcomes are in /api/v1/status instead.
     logging.getLogger("apscheduler").setLevel(logging.WARNING)
-    settings.host = host
-    if port is not None:
-        settings.port = port
+    settings = dataclasses.replace(settings, host=host,
+                                   port=settings.port if port is None else port)
     try:
         run(settings, announce=lambda line: click.echo(line))
-    except (ValueError, OSError) as exc:
+    except (ValueError, OSError, AlreadyRunning) as exc:
         raise InputError(f"cannot start the daemon: {exc}") from exc
 
 
@@ -62,6 +63,11 @@ def ingest(settings: Settings, file: Path, url: str, as_json: bool) -> None:
         raise InputError(f"{file}: {exc}") from exc
     if as_json:
         echo_json({**answer, "listing": listing.to_dict()})
+        return
+    if answer.get("kind") == "results":  # a search/category/store list: one listing a card
+        click.echo(f"{answer['status']}: results page, {answer['listings']['total']} listing(s) "
+                   f"({answer['listings']['new']} new), {answer['images']['new']} new image(s) "
+                   f"queued{'; ' + answer['reason'] if answer.get('reason') else ''}")
         return
     click.echo(f"{answer['status']}: {listing.title or '(no title)'}")
     click.echo(f"store {listing.store_name or '-'} ({listing.store_id or '-'}), "
@@ -96,6 +102,21 @@ def _print_summary(summary: dict, as_json: bool) -> None:
                f"{summary['notify']['sent']} notification(s) sent")
 
 
+def _release_dead_claims(settings: Settings, pipeline) -> None:
+    """Images claimed by a run that died (SIGKILL, a full disk) are due again at once, as
+    `serve` does at start; not while a daemon runs, whose claims are live."""
+    from daemon.web.instance import AlreadyRunning, DataDirLock
+
+    try:
+        lock = DataDirLock(settings.data_dir).acquire()
+    except AlreadyRunning:
+        return
+    try:
+        pipeline.store.release_leases()
+    finally:
+        lock.release()
+
+
 @click.command()
 @click.option("--once", is_flag=True, help="One pass over the due work, then exit.")
 @click.option("--json", "as_json", is_flag=True, help="Print the summary as JSON.")
@@ -103,6 +124,7 @@ def _print_summary(summary: dict, as_json: bool) -> None:
 def scan(settings: Settings, once: bool, as_json: bool) -> None:
     """Run due work now: fetch, fingerprint, match, re-visit watched listings, notify."""
     pipeline = _pipeline(settings)
+    _release_dead_claims(settings, pipeline)
     while True:
         _print_summary(pipeline.run_once(progress=_progress_printer()), as_json)
         if once:
@@ -189,8 +211,12 @@ def watch() -> None:
 @with_settings
 def watch_add(settings: Settings, url: str) -> None:
     """Re-visit URL (an item or store page) on a schedule."""
-    if not url.startswith(("https://", "http://")):
-        raise InputError("give the http(s) address of a listing or store page")
+    from daemon.monitor.watches import WatchUrlError, check_watch_url
+
+    try:
+        url = check_watch_url(url, settings)
+    except WatchUrlError as exc:
+        raise InputError(exc.message) from exc
     store = open_store(settings)
     listing = store.listing_by_url(url)
     click.echo(f"watch {store.add_watch(url, listing['id'] if listing else None)}: {url}")
@@ -247,10 +273,14 @@ def demo(port: int, no_serve: bool, data_dir: Path | None) -> None:
         if no_serve:
             return
         click.echo("")
-        settings.port = port
+        from daemon.web.instance import AlreadyRunning
         from daemon.web.server import serve as run
 
-        run(settings, announce=lambda line: click.echo(line))
+        try:
+            run(dataclasses.replace(pipeline.settings, port=port),
+                announce=lambda line: click.echo(line))
+        except (OSError, AlreadyRunning) as exc:
+            raise InputError(f"cannot start the demo daemon: {exc}") from exc
     finally:
         shop.stop()
 

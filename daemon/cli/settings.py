@@ -7,6 +7,7 @@ import click
 from daemon.cli.common import InputError, echo_json, with_settings
 from daemon.config import ConfigError, Settings, save_settings, set_value
 from daemon.web.tokens import load_or_create_token, rotate_token
+from scraper.markets import MARKETPLACES
 
 
 @click.command()
@@ -69,24 +70,38 @@ def _edit_list(settings: Settings, key: str, value: str, add: bool) -> None:
     click.echo(f"{key}: {', '.join(items) or '(none)'}")
 
 
+def _store_entry(store_id: str, marketplace: str) -> str:
+    """`marketplace:store_id` from `amazon:A2NQ...` or a bare id plus --marketplace."""
+    market, sep, bare = store_id.strip().partition(":")
+    if not sep:
+        market, bare = marketplace, store_id.strip()
+    market = market.strip().lower()
+    if not bare.strip():
+        raise InputError("give the store id, e.g. 1102011 or amazon:A2NQK4TIWYJD6B "
+                         "(see the store's URL)")
+    if market not in MARKETPLACES:
+        raise InputError(f"unknown marketplace {market!r}; use one of {', '.join(MARKETPLACES)}")
+    return f"{market}:{bare.strip()}"
+
+
 @config.command("add-store")
 @click.argument("store_id")
-@click.option("--marketplace", default="aliexpress", show_default=True)
+@click.option("--marketplace", default="aliexpress", show_default=True,
+              help="the marketplace of a bare STORE_ID")
 @with_settings
 def config_add_store(settings: Settings, store_id: str, marketplace: str) -> None:
-    """Mark STORE_ID as your own store: its listings never raise alerts."""
-    if not store_id.strip() or ":" in store_id:
-        raise InputError("give the bare store id, e.g. 1102011 (see the store's URL)")
-    _edit_list(settings, "own_stores", f"{marketplace}:{store_id.strip()}", add=True)
+    """Mark STORE_ID (`marketplace:id`, or a bare id) as your own store: no alerts for it."""
+    _edit_list(settings, "own_stores", _store_entry(store_id, marketplace), add=True)
 
 
 @config.command("remove-store")
 @click.argument("store_id")
-@click.option("--marketplace", default="aliexpress", show_default=True)
+@click.option("--marketplace", default="aliexpress", show_default=True,
+              help="the marketplace of a bare STORE_ID")
 @with_settings
 def config_remove_store(settings: Settings, store_id: str, marketplace: str) -> None:
-    """Forget that STORE_ID is yours."""
-    _edit_list(settings, "own_stores", f"{marketplace}:{store_id.strip()}", add=False)
+    """Forget that STORE_ID (`marketplace:id`, or a bare id) is yours."""
+    _edit_list(settings, "own_stores", _store_entry(store_id, marketplace), add=False)
 
 
 @config.command("add-notify")

@@ -7,6 +7,7 @@ leaves the daemon running for the browser and the extension.
 
 from __future__ import annotations
 
+import dataclasses
 import tempfile
 from collections.abc import Callable
 from pathlib import Path
@@ -58,13 +59,15 @@ def build_shop(shop: DemoShop) -> list[str]:
 def run_demo(settings: Settings, say: Callable[[str], None]) -> tuple[Pipeline, DemoShop]:
     """Set up the demo data dir, shop, catalog and listings, and scan once.
 
-    Returns the pipeline and the running shop (stop it when the daemon stops).
+    Returns the pipeline (its `settings` are the demo's: a copy of the given ones) and the
+    running shop (stop it when the daemon stops).
     """
-    settings.own_stores = [f"aliexpress:{OWN_STORE}"]
-    settings.allow_private_hosts = True  # the demo shop is on 127.0.0.1
-    for key in ("fetch_interval_s", "match_interval_s", "notify_interval_s"):
-        setattr(settings, key, 5)
-    settings.per_host_interval_ms = 0  # everything comes from the local demo shop
+    settings = dataclasses.replace(
+        settings, own_stores=[f"aliexpress:{OWN_STORE}"],
+        allow_private_hosts=True,  # the demo shop is on 127.0.0.1
+        fetch_interval_s=5, match_interval_s=5, notify_interval_s=5,
+        per_host_interval_ms=0,  # everything comes from the local demo shop
+    )
     save_settings(settings)
     store = Store(settings.db_path)
     shop = DemoShop().start()

@@ -65,6 +65,8 @@ class DemoShop:
         self.images: dict[str, bytes] = {}
         # any other path -> (body, content type): description pages, captcha pages...
         self.pages: dict[str, tuple[bytes, str]] = {}
+        # extra response headers per path, e.g. {"/kf/x.jpg": {"Last-Modified": "..."}}
+        self.headers: dict[str, dict[str, str]] = {}
         self.requests: list[str] = []
         shop = self
 
@@ -76,6 +78,8 @@ class DemoShop:
                 self.send_header("Content-Type", kind)
                 self.send_header("Content-Length", str(len(body or b"")))
                 self.send_header("ETag", f'"{hash(body) & 0xFFFFFFFF:x}"' if body else '"-"')
+                for name, value in shop.headers.get(self.path.split("?")[0], {}).items():
+                    self.send_header(name, value)
                 self.end_headers()
                 self.wfile.write(body or b"")
 

@@ -2,8 +2,9 @@
 
 A reviewer at the platform looks at this picture for a few seconds; lines joining the same
 points in both images show at a glance that one is derived from the other. The points are
-ORB features (daemon.matching.features) verified with RANSAC, the same kind of check the matcher
-makes, recomputed here at display size so the lines land where the reviewer sees them.
+the matcher's own: its analysis of both images, its feature matching and its seeded RANSAC
+(daemon.matching.compare.best_geometry), drawn on the frames it compares (plain margins
+trimmed), so the picture always shows the match that raised the alert.
 """
 
 from __future__ import annotations
@@ -11,19 +12,16 @@ from __future__ import annotations
 import io
 from dataclasses import dataclass
 
-import cv2
 import numpy as np
 from PIL import Image, ImageDraw, ImageFont
 
-from daemon.matching.features import features_of_frame, mirror_frame
-from daemon.matching.imageio import Source, load_image
+from daemon.matching.compare import analyse, best_geometry
+from daemon.matching.features import FEATURE_SIDE, feature_frame
+from daemon.matching.imageio import Source, decode
 
-FRAME_SIDE = 640
 PANEL_HEIGHT = 520
 GAP = 24
 HEADER = 64
-RATIO = 0.75  # Lowe's ratio test
-MIN_INLIERS_MIRROR = 25  # below this the mirrored candidate is tried too (a flipped copy)
 MAX_LINES = 120  # more lines only hide the pictures
 # Fewer verified points than this are what unrelated photos reach by chance: drawing them
 # would suggest a match the numbers do not support, so none are drawn.
@@ -46,47 +44,23 @@ class PointMatch:
         return len(self.own)
 
 
-def _frame(src: Source) -> Image.Image:
-    """The whole image (no trimming: the reviewer sees all of it) at FRAME_SIDE."""
-    im = load_image(src, max_side=FRAME_SIDE)
-    scale = FRAME_SIDE / max(im.size)
-    if scale > 1:  # small images are brought up so both get comparable feature counts
-        im = im.resize((round(im.width * scale), round(im.height * scale)),
-                       Image.Resampling.BICUBIC)
-    return im
+def _frames(own_src: Source, other_src: Source) -> tuple[Image.Image, Image.Image, PointMatch]:
+    """Both images in the matcher's feature frames, and the points the matcher verified.
 
-
-def _verified(own: Image.Image, other: Image.Image) -> tuple[np.ndarray, np.ndarray, int]:
-    fa, fb = features_of_frame(own), features_of_frame(other)
-    if len(fa) < 2 or len(fb) < 2:
-        return np.zeros((0, 2)), np.zeros((0, 2)), 0
-    pairs = cv2.BFMatcher(cv2.NORM_HAMMING).knnMatch(fb.descriptors, fa.descriptors, k=2)
-    good = [p[0] for p in pairs if len(p) == 2 and p[0].distance < RATIO * p[1].distance]
-    if len(good) < 3:
-        return np.zeros((0, 2)), np.zeros((0, 2)), len(good)
-    pb = np.float32([fb.points[m.queryIdx] for m in good])
-    pa = np.float32([fa.points[m.trainIdx] for m in good])
-    # Similarity transform (scale, rotation, shift): what crops, resizes and tilts do.
-    _, mask = cv2.estimateAffinePartial2D(pb, pa, method=cv2.RANSAC,
-                                          ransacReprojThreshold=8.0, maxIters=4000,
-                                          confidence=0.995)
-    if mask is None:
-        return np.zeros((0, 2)), np.zeros((0, 2)), len(good)
-    keep = mask.ravel().astype(bool)
-    return pa[keep], pb[keep], len(good)
-
-
-def match_points(own: Image.Image, other: Image.Image) -> PointMatch:
-    """Matched points between the two frames; a flipped copy is matched mirrored."""
-    pa, pb, n = _verified(own, other)
-    result = PointMatch(pa, pb, n, mirrored=False)
-    if result.inliers < MIN_INLIERS_MIRROR:
-        ma, mb, mn = _verified(own, mirror_frame(other))
-        if len(ma) > result.inliers:
-            mb = mb.copy()
-            mb[:, 0] = other.width - 1 - mb[:, 0]  # back to the unflipped image's coordinates
-            result = PointMatch(ma, mb, mn, mirrored=True)
-    return result
+    The matcher's own analysis, feature matching and seeded RANSAC (compare.best_geometry)
+    run here on the same frames, so the picture shows the match that raised the alert, not
+    a second opinion that could disagree with it.
+    """
+    own = feature_frame(decode(own_src, max_side=FEATURE_SIDE).image)
+    other = feature_frame(decode(other_src, max_side=FEATURE_SIDE).image)
+    a = analyse(own, mirror=False)
+    b = analyse(other, mirror=True)
+    mirrored, _fa, _fb, geo = best_geometry(a, b)
+    pa = np.asarray(geo.points_a, dtype=np.float32)
+    pb = np.asarray(geo.points_b, dtype=np.float32).copy()
+    if mirrored and len(pb):
+        pb[:, 0] = other.width - 1 - pb[:, 0]  # back to the unflipped frame's coordinates
+    return own, other, PointMatch(pa, pb, geo.matches, mirrored)
 
 
 def _font(size: int) -> ImageFont.ImageFont:
@@ -102,8 +76,7 @@ def side_by_side(own_src: Source, other_src: Source, lines: list[str]) -> tuple[
 
     Returns (jpeg bytes, {"inliers", "candidates", "mirrored"}).
     """
-    own, other = _frame(own_src), _frame(other_src)
-    found = match_points(own, other)
+    own, other, found = _frames(own_src, other_src)
     sa, sb = PANEL_HEIGHT / own.height, PANEL_HEIGHT / other.height
     wa, wb = round(own.width * sa), round(other.width * sb)
     canvas = Image.new("RGB", (wa + GAP + wb, HEADER + PANEL_HEIGHT), "white")

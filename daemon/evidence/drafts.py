@@ -95,7 +95,7 @@ def context(f: Facts, lang: str, files: list[tuple[str, str]], comparison: dict,
         ledger_status = (f"BROKEN at entry {first.seq}: {first.message}" if lang == "en"
                          else f"第 {first.seq} 条核验失败：{first.message}")
     return {
-        "copied": f.copied, "similar": a["match_kind"] == "similar",
+        "copied": f.copied, "unclear": f.unclear, "similar": a["match_kind"] == "similar",
         "store": other["store_name"] or other["store_id"] or ("对方店铺" if lang == "zh"
                                                               else "the other store"),
         "store_id": other["store_id"], "listing_url": other["listing_url"] or "",

@@ -94,6 +94,11 @@ class Facts:
         return self.alert["kind"] == "copied"
 
     @property
+    def unclear(self) -> bool:
+        """Neither side's times prove who was first (daemon.monitor.verdict_rules)."""
+        return self.alert["kind"] == "unclear"
+
+    @property
     def original(self) -> Original:
         return self.originals[0]
 
@@ -322,6 +327,14 @@ def checks(f: Facts) -> list[dict]:
                               "平台可能认为对方更早。",
                               "Their server's Last-Modified is earlier than your time: the "
                               "platform may see theirs as earlier."))
+    elif f.unclear:
+        out.append(_check("warn", "现有时间不能证明哪一方更早（例如只有登记时间，且与 PicGuard "
+                          "首次看到对方图片的时间太接近）。证据包不声称你更早；请登记带拍摄时间的"
+                          "同组照片后重新导出。",
+                          "The times PicGuard has do not prove which side was first (for "
+                          "instance only a registration time, too close to PicGuard's first "
+                          "sighting). The pack does not claim you were first; register the shoot "
+                          "series with capture times and export again."))
     else:
         out.append(_check("bad", "PicGuard 在你最早的记录时间之前就在对方店铺看到了这张图片。"
                           "证据包不能证明你更早；只有原图和同组照片能证明是你拍摄的。",

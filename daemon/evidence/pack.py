@@ -11,8 +11,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
-import tempfile
 import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -24,6 +22,8 @@ from daemon.evidence.compare_image import side_by_side
 from daemon.evidence.drafts import FILE_NAMES, render_drafts
 from daemon.evidence.facts import EvidenceError, Facts, gather
 from daemon.evidence.report import render_report
+from daemon.evidence.stamps import credentials, pack_timestamps, stamps_how_to, summary
+from daemon.files import atomic_write
 from daemon.matching.imageio import ImageError
 from daemon.provenance.ledger import Ledger, entry_body
 from daemon.store import Store
@@ -100,7 +100,7 @@ def _write(z: _Zip, store: Store, f: Facts, lang: str, head: dict | None) -> Non
         "file": o.arcname, "sha256": o.photo["sha256"], "taken_at": o.photo["taken_at"],
         "camera_make": o.photo["camera_make"], "camera_model": o.photo["camera_model"],
         "orientation": o.photo["orientation"], "has_gps": bool(o.photo["has_gps"]),
-        "exif": o.exif} for o in f.originals]), "exif")
+        "exif": o.exif, "c2pa": credentials(o.photo)} for o in f.originals]), "exif")
     other_bytes = _add_competitor(z, f)
     lines = [f"PicGuard alert #{f.alert['id']}: {f.alert['kind']} ({f.alert['match_kind']}), "
              f"score {f.alert['score']:.3f}",
@@ -113,14 +113,15 @@ def _write(z: _Zip, store: Store, f: Facts, lang: str, head: dict | None) -> Non
                             "the comparison cannot be drawn", code="bad_capture") from exc
     z.add("comparison.jpg", jpeg, "comparison")
     z.add("timeline.json", _json(f.timeline), "timeline")
-    _add_ledger(z, store, f, head)
+    stamps = _add_ledger(z, store, f, head)
     z.add("verify_pack.py", (Path(__file__).parent / "verify_pack.py").read_bytes(), "verify")
     z.add("README.txt", _readme(f), "readme")
     listed = [(x["path"], x["role"]) for x in z.files] + [("report.html", "report")]
     drafts = render_drafts(f, listed, comparison, head)
     for (name, dlang), text in sorted(drafts.items()):
         z.add(f"drafts/{FILE_NAMES[name]}.{dlang}.txt", text, "drafts")
-    z.add("report.html", render_report(f, lang, jpeg, comparison, list(z.files), drafts, head),
+    z.add("report.html", render_report(f, lang, jpeg, comparison, list(z.files), drafts, head,
+                                       stamps=stamps),
           "report")
     manifest = {
         "format": PACK_FORMAT, "picguard": __version__, "generated_at": now_iso(),
@@ -137,19 +138,11 @@ def write_pack(store: Store, settings: Settings, alert_id: int, path: Path,
     """build_pack into a file, atomically: a temp file beside it, renamed when complete."""
     path = Path(path)
     try:
-        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".picguard-pack-", suffix=".zip")
+        with atomic_write(path, "w+b") as out:
+            return build_pack(store, settings, alert_id, out, lang=lang, include_gps=include_gps)
     except OSError as exc:
-        raise EvidenceError(f"cannot write into {path.parent} ({exc.strerror}); choose another "
+        raise EvidenceError(f"cannot write {path} ({exc.strerror or exc}); choose another "
                             "folder with --out", code="bad_out") from exc
-    try:
-        with os.fdopen(fd, "w+b") as out:
-            result = build_pack(store, settings, alert_id, out, lang=lang,
-                                include_gps=include_gps)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-    return result
 
 
 def _ascii(text: str) -> str:
@@ -192,9 +185,10 @@ def _add_competitor(z: _Zip, f: Facts) -> bytes:
     return data
 
 
-def _add_ledger(z: _Zip, store: Store, f: Facts, head: dict | None) -> None:
+def _add_ledger(z: _Zip, store: Store, f: Facts, head: dict | None) -> list[dict]:
     """The entries from the first one covering these files up to the head (so the chain from
-    them to a witnessed head can be checked), their bodies, public keys and instructions."""
+    them to a witnessed head can be checked), their bodies, public keys, RFC 3161 tokens and
+    instructions. Returns which registrations a trusted timestamp covers (for the report)."""
     files_by_sha = {o.photo["sha256"]: o.arcname for o in f.originals}
     if f.capture:
         files_by_sha.setdefault(f.capture["sha256"], next(
@@ -222,7 +216,15 @@ def _add_ledger(z: _Zip, store: Store, f: Facts, head: dict | None) -> None:
         if kid in keys:
             z.add(f"ledger/public-key-{kid}.pem", keys[kid], "ledger")
     z.add("ledger/witness.json", _json(f.witnesses), "ledger")
-    z.add("ledger/HOW-TO-VERIFY.txt", _how_to_verify(examples), "ledger")
+    stamp_files, records = pack_timestamps(store, store.path.parent, first,
+                                           head["seq"] if head else None)
+    for name, blob in stamp_files:
+        z.add(name, blob, "ledger")
+    z.add("ledger/timestamps.json", _json(records), "ledger")
+    z.add("ledger/HOW-TO-VERIFY.txt", _how_to_verify(examples) + stamps_how_to(records),
+          "ledger")
+    return summary([{"seq": e["seq"], "file": files_by_sha.get(e["sha256"])}
+                    for e in f.ledger_entries if e["kind"] == "catalog.register"], records)
 
 
 def _how_to_verify(examples: list[tuple[dict, str | None]]) -> str:

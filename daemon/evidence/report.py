@@ -16,15 +16,22 @@ from markupsafe import Markup
 from daemon import __version__
 from daemon.evidence.drafts import DRAFTS, FILE_NAMES, ROLE_TEXT
 from daemon.evidence.facts import Facts, fmt_time
+from daemon.evidence.stamps import credentials
 from daemon.matching.imageio import ImageError, make_thumbnail
+from daemon.monitor.verdict_rules import KIND_WORDS
 from daemon.timeutil import now_iso
 
 # Every heading and label, (Chinese, English).
 LABELS = {
     "title": ("图片原创证据报告", "Evidence report: original photo"),
-    "verdict_copied": ("你的照片在先：对方店铺使用了你的照片",
-                       "Your photo came first: another store uses it"),
-    "verdict_resembles": ("对方店铺更早展示了这张图片", "The other store showed this image first"),
+    # the headlines are the verdicts' one wording (notification, dashboard, popup)
+    **{f"verdict_{kind}": (words["zh"][0], words["en"][0]) for kind, words in KIND_WORDS.items()},
+    "verdict_unclear_text": (
+        "你的最早记录 {own} 与 PicGuard 首次在对方店铺看到该图片的时间 {other} 太接近或无法比较，"
+        "不能证明哪一方更早。本报告不声称你更早；能证明你拍摄的只有原图与同组照片。",
+        "Your earliest record, {own}, and PicGuard's first sighting on the other store, {other}, "
+        "are too close (or cannot be compared) to show which side was first. This report does "
+        "not claim you were first; only your originals and the same shoot can show you took it."),
     "verdict_copied_text": (
         "你的最早时间 {own} 早于 PicGuard 首次在对方店铺看到该图片的时间 {other}。",
         "Your earliest time, {own}, is before PicGuard first saw the image on the other store, "
@@ -81,6 +88,28 @@ LABELS = {
     "files_note": ("report.html 自身的 SHA-256 在 manifest.json 中；"
                    "manifest.json 无法包含自己的哈希。",
                    "report.html's own SHA-256 is in manifest.json, which cannot hold its own."),
+    "stamps": ("第三方时间戳（RFC 3161）", "Third-party timestamps (RFC 3161)"),
+    "stamps_text": (
+        "独立的时间戳机构（TSA）对证据链链头签发的时间戳：它证明该条及之前的所有登记在所示时间"
+        "之前已经存在。ledger/timestamps/ 中为原始令牌，verify_pack.py 可离线核验。",
+        "A Time-Stamp Authority independent of the seller signed the ledger's head: every "
+        "registration up to it existed by the time shown. The tokens are in ledger/timestamps/; "
+        "verify_pack.py checks them offline."),
+    "stamps_status": ("第三方时间戳", "Third-party timestamp"),
+    "stamp_covered": ("已由 {tsa} 时间戳覆盖（链头第 {seq} 条）",
+                      "Covered by a timestamp from {tsa} (head entry {seq})"),
+    "stamp_not_yet": ("尚未被第三方时间戳覆盖：运行 picguard ledger stamp",
+                      "Not covered by a third-party timestamp yet: run picguard ledger stamp"),
+    "c2pa": ("内容凭证（C2PA）", "Content credentials (C2PA)"),
+    "c2pa_state": ("凭证状态", "Credentials"), "c2pa_signer": ("签名者", "Signed by"),
+    "c2pa_valid": ("签名与内容校验通过", "signature and content verify"),
+    "c2pa_invalid": ("凭证无效", "credentials do not verify"),
+    "c2pa_untrusted": ("签名者不在 C2PA 信任列表中", "signer not on a C2PA trust list"),
+    "c2pa_note": (
+        "相机或应用在拍摄时写入并签名的 C2PA 清单；"
+        "校验通过时，其中的拍摄时间是最有力的拍摄时间证据。",
+        "A C2PA manifest the camera or app signed into the file; when it verifies, its capture "
+        "time is the strongest capture-time evidence."),
     "generated": ("生成时间", "Generated"), "yes": ("有", "yes"), "no": ("无", "no"),
     "matched": ("被投诉的图片", "the disputed photo"), "same_shoot": ("同组照片", "same shoot"),
 }
@@ -107,7 +136,7 @@ def thumb_uri(data: bytes | None, side: int = 260) -> str | None:
 
 def render_report(f: Facts, lang: str, comparison_jpeg: bytes, comparison: dict,
                   files: list[dict], drafts: dict[tuple[str, str], str],
-                  head: dict | None) -> str:
+                  head: dict | None, stamps: list[dict] | None = None) -> str:
     """The report's HTML, `lang` ('zh' or 'en') first and the other language second."""
     first, second = (0, 1) if lang == "zh" else (1, 0)
     lang_attr = ("zh-CN", "en")
@@ -129,7 +158,8 @@ def render_report(f: Facts, lang: str, comparison_jpeg: bytes, comparison: dict,
         return Markup("{}<br><small>{}</small>").format(fmt_time(value, lang),
                                                         fmt_time(value, ("zh", "en")[second]))
 
-    verdict_key = "verdict_copied" if f.copied else "verdict_resembles"
+    kind = f.alert["kind"] if f.alert["kind"] in KIND_WORDS else "unclear"
+    verdict_key = f"verdict_{kind}"
     zh, en = LABELS[verdict_key + "_text"]
     times = {lg: {"own": fmt_time(f.alert["own_time"], lg),
                   "other": fmt_time(f.alert["other_first_seen"], lg)} for lg in ("zh", "en")}
@@ -140,7 +170,9 @@ def render_report(f: Facts, lang: str, comparison_jpeg: bytes, comparison: dict,
         f=f, view=f.view, checks=f.checks, timeline=f.timeline,
         verdict_key=verdict_key, verdict_text=verdict_text,
         comparison_uri=data_uri(comparison_jpeg), comparison=comparison,
-        originals=[{"o": o, "thumb": thumb_uri(o.data)} for o in f.originals],
+        originals=[{"o": o, "thumb": thumb_uri(o.data), "c2pa": credentials(o.photo)}
+                   for o in f.originals],
+        stamps=stamps or [],
         other_thumb=thumb_uri(other_bytes), http=f.capture or f.image,
         ledger=f.ledger_report, head=head, witnesses=f.witnesses,
         files=files, role_text=ROLE_TEXT, role_index=first,

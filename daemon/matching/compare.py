@@ -9,7 +9,7 @@ or scene (`similar`: colour variants, same backdrop). Thresholds: docs/MATCHING.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any, Literal
 
 import numpy as np
@@ -36,13 +36,15 @@ from daemon.matching.fingerprint import (
     hamming64,
     hamming_bytes,
 )
+from daemon.matching.foreground import product_mask
 from daemon.matching.imageio import Source, decode, load_image
+from daemon.matching.verify import ProductCheck, product_check
 
 Kind = Literal["copy", "similar"]
 
 # Bump when the decision rule, fingerprints or features change: stored analyses and
 # past match results made with another version are redone.
-MATCHER_VERSION = FINGERPRINT_VERSION * 1000 + FEATURES_VERSION * 10 + 1
+MATCHER_VERSION = FINGERPRINT_VERSION * 1000 + FEATURES_VERSION * 10 + 2
 
 # -- thresholds (chosen on bench/robustness.py; figures in docs/MATCHING.md) ----------
 # Hash layer: candidates have pHash AND PDQ close (pHash <= 10 alone: 0.06% false
@@ -73,6 +75,16 @@ MIN_CHROMA_GAIN, MAX_CHROMA_GAIN = -0.15, 2.0
 # `similar` (not the same photo, but the same product or scene) needs this much;
 # different photos reach at most 31 inliers over 6,000 pairs.
 SIMILAR_INLIERS = 40
+# Product region (verify.product_check), for originals with a product mask: core cells
+# in the overlap, share of inliers on the product, share of core cells the colour
+# model explains, share unexplained and not occluded, median misfit of visible cells.
+PRODUCT_MIN_CELLS = 12
+PRODUCT_MIN_INLIERS = 0.15
+PRODUCT_MAX_BACKDROP_MISFIT = 20.0
+PRODUCT_MIN_AGREE = 0.6
+PRODUCT_MAX_BAD, PRODUCT_MAX_BAD_FEW = 0.30, 0.15  # under SIMILAR_INLIERS inliers: FEW
+PRODUCT_MAX_MEDIAN, PRODUCT_MAX_MEDIAN_FEW = 15.0, 12.0
+PRODUCT_MAX_MEDIAN_MANY = 25.0  # with FEW_INLIERS or more (brightening clips a backdrop)
 # Above this many inliers, feature matching stops early (no mirrored try needed).
 SURE_INLIERS = 60
 
@@ -91,7 +103,9 @@ class Analysis:
     def features_bytes(self) -> bytes:
         """Straight and mirrored features as one storage blob (from_stored reads it back)."""
         straight = self.features.to_bytes()
-        mirror = self.features_mirror.to_bytes() if self.features_mirror is not None else b""
+        # The mirrored side's product mask is the straight one flipped: stored once.
+        mirror = (replace(self.features_mirror, mask=None).to_bytes()
+                  if self.features_mirror is not None else b"")
         return len(straight).to_bytes(4, "little") + straight + mirror
 
     @classmethod
@@ -104,6 +118,8 @@ class Analysis:
         straight = Features.from_bytes(features[4:4 + n])
         rest = features[4 + n:]
         mirror = Features.from_bytes(rest) if rest else None
+        if mirror is not None and straight.mask is not None:
+            mirror = replace(mirror, mask=np.ascontiguousarray(straight.mask[:, ::-1]))
         return cls(sha256, fp.width, fp.height, fp, straight, mirror)
 
     @classmethod
@@ -143,11 +159,13 @@ class MatchResult:
                 "details": self.details}
 
 
-def analyse(src: Source | Image.Image, mirror: bool = True) -> Analysis:
+def analyse(src: Source | Image.Image, mirror: bool = True, product: bool = True) -> Analysis:
     """Decode once and compute sha256, fingerprint and local features (and mirrored ones).
 
-    ImageError if the input is not a readable image. A PIL image has no bytes, so its
-    sha256 is of its pixels.
+    product=True also computes the product mask (foreground.py, about 15-60 ms): compare(a,
+    b) judges a's product region, so catalog originals need it; a competitor image
+    (always the b side) does not. ImageError if the input is not a readable image. A PIL
+    image has no bytes, so its sha256 is of its pixels.
     """
     if isinstance(src, Image.Image):
         import hashlib
@@ -158,12 +176,15 @@ def analyse(src: Source | Image.Image, mirror: bool = True) -> Analysis:
         dec = decode(src, max_side=FEATURE_SIDE)
         im, sha, w, h = dec.image, dec.sha256, dec.width, dec.height
     frame = feature_frame(im)
-    return Analysis(
-        sha256=sha, width=w, height=h,
-        fingerprint=fingerprint_image(im),
-        features=features_of_frame(frame),
-        features_mirror=features_of_frame(mirror_frame(frame)) if mirror else None,
-    )
+    feats = features_of_frame(frame)
+    feats_mirror = features_of_frame(mirror_frame(frame)) if mirror else None
+    if product:
+        mask = product_mask(np.asarray(frame))
+        feats = replace(feats, mask=mask)
+        if feats_mirror is not None:
+            feats_mirror = replace(feats_mirror, mask=np.ascontiguousarray(mask[:, ::-1]))
+    return Analysis(sha256=sha, width=w, height=h, fingerprint=fingerprint_image(im),
+                    features=feats, features_mirror=feats_mirror)
 
 
 def hash_distances(a: Fingerprint, b: Fingerprint) -> dict[str, Any]:
@@ -187,8 +208,27 @@ def _global_colour_ok(app: Appearance, inliers: int) -> bool:
     return app.bad_share <= MAX_BAD_SHARE_FEW and app.residuals[0] <= MAX_CELL_MEDIAN_FEW
 
 
+def _product_ok(pc: ProductCheck, app: Appearance, inliers: int) -> bool:
+    """The original's product region agrees in the candidate (verify.product_check): its
+    cells and the inliers on it follow one colour change (with the backdrop's, when the
+    backdrop survived), and enough of the inliers are on it."""
+    few = inliers < SIMILAR_INLIERS
+    colours = pc.inlier_residuals or app.inlier_residuals
+    return (pc.cells >= PRODUCT_MIN_CELLS and pc.on_product >= PRODUCT_MIN_INLIERS
+            and _residuals_ok(colours, inliers)
+            and pc.agree >= PRODUCT_MIN_AGREE
+            and pc.bad <= (PRODUCT_MAX_BAD_FEW if few else PRODUCT_MAX_BAD)
+            and pc.median <= (PRODUCT_MAX_MEDIAN_FEW if few else PRODUCT_MAX_MEDIAN_MANY
+                              if inliers >= FEW_INLIERS else PRODUCT_MAX_MEDIAN)
+            and (not pc.backdrop_kept or pc.backdrop_misfit <= PRODUCT_MAX_BACKDROP_MISFIT))
+
+
 def _keypoints_colour_ok(app: Appearance, inliers: int) -> bool:
-    r = app.inlier_residuals
+    return _residuals_ok(app.inlier_residuals, inliers)
+
+
+def _residuals_ok(r: tuple[float, ...], inliers: int) -> bool:
+    """Keypoint colours follow one colour change (median and 75th percentile misfit)."""
     lim = KEYPOINT_RESIDUALS_MANY if inliers >= FEW_INLIERS else KEYPOINT_RESIDUALS
     return len(r) >= 2 and r[0] <= lim[0] and r[1] <= lim[1]
 
@@ -243,6 +283,9 @@ def evidence(a: Analysis, b: Analysis) -> dict[str, Any]:
         ev.update(appearance(fa, fb, geo).to_details())
         ev["coverage"] = round(coverage(fa, fb, geo), 3)
         ev["scale"] = round(float(np.sqrt(abs(np.linalg.det(geo.transform[:, :2])))), 3)
+        pc = product_check(fa, fb, geo)
+        if pc is not None:
+            ev.update(pc.to_details())
     return ev
 
 
@@ -276,12 +319,17 @@ def compare(a: Analysis, b: Analysis, mirrored: bool | None = None) -> MatchResu
         app = appearance(fa, fb, geo)
         details.update(app.to_details())
         score = geo.inliers / (geo.inliers + 20)
-        if _global_colour_ok(app, geo.inliers) and _keypoints_colour_ok(app, geo.inliers):
+        pc = product_check(fa, fb, geo)
+        if pc is not None:
+            details.update(pc.to_details())
+        if (_global_colour_ok(app, geo.inliers) and _keypoints_colour_ok(app, geo.inliers)
+                if pc is None else _product_ok(pc, app, geo.inliers)):
             details["layer"] = "features"
             return MatchResult(True, "copy", round(max(score, hash_score if near else 0), 4),
                                details)
-        if (geo.inliers >= SIMILAR_INLIERS and app.cells > 0
-                and MIN_LUMA_GAIN <= app.luma_gain <= MAX_LUMA_GAIN) or near:
+        plausible = (app.cells > 0 and MIN_LUMA_GAIN <= app.luma_gain <= MAX_LUMA_GAIN
+                     or pc is not None and pc.on_product >= PRODUCT_MIN_INLIERS)
+        if (geo.inliers >= SIMILAR_INLIERS and plausible) or near:
             details["layer"] = "features"
             return MatchResult(True, "similar", round(0.5 * score, 4), details)
     # Close hashes with no local features to back them are not reported: against a

@@ -19,12 +19,13 @@ from PIL import Image
 from daemon.matching.imageio import Source, load_image, trim_margins
 
 # faiss searches here are small (hundreds of descriptors): OpenMP threads only add
-# contention (measured 215 ms vs 9 ms a search on 2 cores). The daemon parallelises
-# across images instead.
-faiss.omp_set_num_threads(1)
+# contention (measured 215 ms vs 9 ms a search on 2 cores). daemon/__init__.py makes one
+# OpenMP thread the default through OMP_NUM_THREADS (which, unlike omp_set_num_threads,
+# also reaches worker threads); an explicit OMP_NUM_THREADS from the environment wins.
 
 # 3: frames shrunk by less than 1.5x with linear interpolation (daemon.matching.imageio._shrink).
-FEATURES_VERSION = 3
+# 4: an optional product mask (daemon.matching.foreground) rides in the blob.
+FEATURES_VERSION = 4
 # Images are brought to this longest side (up or down) before detection, so the
 # same photo gives the same keypoints at every size it is published at.
 FEATURE_SIDE = 640
@@ -46,7 +47,7 @@ PATCH_FRACTION = 0.5
 # Keypoint coordinates are stored as uint16 in 1/COORD_SCALE pixel units.
 COORD_SCALE = 16
 
-_HEAD = struct.Struct("<BHHI")
+_HEAD = struct.Struct("<BHHIB")  # version, width, height, n, has mask
 
 # cv2 objects are not thread-safe: one ORB detector per call (creating one costs ~20 us).
 
@@ -87,18 +88,23 @@ class Features:
     descriptors: np.ndarray
     thumb: np.ndarray  # (THUMB, THUMB, 3) uint8, the whole frame squashed
     colours: np.ndarray  # (n, 3) uint8 mean colour around each keypoint (at its scale)
+    # (THUMB, THUMB) uint8 share of each thumbnail cell that is product (foreground.py);
+    # catalog originals have one, other images may not.
+    mask: np.ndarray | None = None
 
     def __len__(self) -> int:
         return len(self.descriptors)
 
     def to_bytes(self) -> bytes:
-        """One blob: header, coords, descriptors, colours, thumbnail (39 B a keypoint + 3 KB)."""
+        """One blob: header, coords, descriptors, colours, thumbnail (39 B a keypoint + 3 KB),
+        then the product mask when there is one (1 KB)."""
         pts = np.clip(np.round(self.points * COORD_SCALE), 0, 65535).astype("<u2")
+        mask = b"" if self.mask is None else np.ascontiguousarray(self.mask, np.uint8).tobytes()
         return b"".join((
-            _HEAD.pack(FEATURES_VERSION, self.width, self.height, len(self)),
+            _HEAD.pack(FEATURES_VERSION, self.width, self.height, len(self), bool(mask)),
             pts.tobytes(), np.ascontiguousarray(self.descriptors, dtype=np.uint8).tobytes(),
             np.ascontiguousarray(self.colours, dtype=np.uint8).tobytes(),
-            np.ascontiguousarray(self.thumb, dtype=np.uint8).tobytes(),
+            np.ascontiguousarray(self.thumb, dtype=np.uint8).tobytes(), mask,
         ))
 
     @classmethod
@@ -106,11 +112,12 @@ class Features:
         """Inverse of to_bytes; ValueError for a blob of another version or a damaged one."""
         if len(blob) < _HEAD.size:
             raise ValueError("features blob too short; recompute it")
-        v, w, h, n = _HEAD.unpack_from(blob)
+        v, w, h, n, has_mask = _HEAD.unpack_from(blob)
         if v != FEATURES_VERSION:
             raise ValueError(f"features version {v}, expected {FEATURES_VERSION}; recompute them")
         tsz = THUMB * THUMB * 3
-        if len(blob) != _HEAD.size + n * 39 + tsz:
+        msz = THUMB * THUMB if has_mask else 0
+        if len(blob) != _HEAD.size + n * 39 + tsz + msz:
             raise ValueError("features blob has the wrong size; recompute it")
         o = _HEAD.size
         pts = np.frombuffer(blob, "<u2", 2 * n, o).reshape(n, 2).astype(np.float32) / COORD_SCALE
@@ -118,11 +125,11 @@ class Features:
         desc = np.frombuffer(blob, np.uint8, 32 * n, o).reshape(n, 32).copy()
         o += 32 * n
         colours = np.frombuffer(blob, np.uint8, 3 * n, o).reshape(n, 3).copy()
-        thumb = np.frombuffer(blob, np.uint8, tsz, o + 3 * n).reshape(THUMB, THUMB, 3).copy()
-        return cls(w, h, pts, desc, thumb, colours)
-
-    def mirrored_thumb(self) -> np.ndarray:
-        return self.thumb[:, ::-1]
+        o += 3 * n
+        thumb = np.frombuffer(blob, np.uint8, tsz, o).reshape(THUMB, THUMB, 3).copy()
+        mask = (np.frombuffer(blob, np.uint8, msz, o + tsz).reshape(THUMB, THUMB).copy()
+                if msz else None)
+        return cls(w, h, pts, desc, thumb, colours, mask)
 
 
 def feature_frame(im: Image.Image, side: int = FEATURE_SIDE) -> Image.Image:

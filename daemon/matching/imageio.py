@@ -31,6 +31,8 @@ FORMATS = ("JPEG", "PNG", "WEBP", "AVIF", "GIF", "HEIF")
 # moved pHash by more than 8 bits for 15-30% of copies, 12/0.5% for under 1%).
 TRIM_TOLERANCE = 12
 TRIM_MAX_OUTLIERS = 0.005
+# Longer side / shorter side beyond this is a strip, not a photo: refused before decoding.
+MAX_ASPECT = 64
 # Reductions to at least this share of the size are done by plain linear interpolation.
 LINEAR_FROM = 2 / 3
 # Never trim an image down to less than this share of its width or height: an
@@ -115,6 +117,13 @@ def _open(data: bytes, max_side: int,
         raise ImageError(
             f"the image claims {w}x{h} pixels, beyond the safe decoding limit; "
             "this looks like a decompression bomb, or use a smaller copy"
+        )
+    if max(w, h) > MAX_ASPECT * min(w, h):
+        # Shrunk for matching, such a strip is 1 px wide and OpenCV's feature pyramid
+        # fails on it (found by tests/test_image_fuzz.py with a 1x60000 PNG).
+        raise ImageError(
+            f"the image is {w}x{h} pixels, a strip more than {MAX_ASPECT} times longer than "
+            "it is wide, which cannot be compared as a photo; crop it to the picture itself"
         )
     try:
         if fmt == "JPEG":

@@ -10,7 +10,6 @@ against competitor images already seen) verifies stored thumbnails the same way.
 from __future__ import annotations
 
 import logging
-import os
 import threading
 import zlib
 from collections.abc import Iterable, Iterator, Mapping
@@ -20,6 +19,7 @@ from typing import Any
 import faiss
 import numpy as np
 
+from daemon.files import atomic_write
 from daemon.matching.compare import (
     HASH_PHASH_MAX,
     MATCHER_VERSION,
@@ -30,10 +30,10 @@ from daemon.matching.compare import (
     compare,
     hash_distances,
 )
-from daemon.matching.features import Features, feature_frame, features_of_frame, mirror_frame
+from daemon.matching.features import Features
 from daemon.matching.fingerprint import Fingerprint
 from daemon.matching.hamming import HammingIndex
-from daemon.matching.imageio import ImageError, load_image
+from daemon.matching.imageio import ImageError
 
 log = logging.getLogger(__name__)
 
@@ -130,13 +130,11 @@ class DescriptorIndex:
     def _save_cache(self) -> None:
         if self.cache is None or self._ivf is None:
             return
-        tmp = self.cache.with_name(self.cache.name + ".tmp")
         try:
-            with open(tmp, "wb") as f:
+            with atomic_write(self.cache) as f:
                 np.savez(f, index=faiss.serialize_index_binary(self._ivf),
                          photos=self._manifest(), trained_on=self._trained_on,
                          version=MATCHER_VERSION)
-            os.replace(tmp, self.cache)
         except OSError as exc:  # a full disk costs a retraining at the next start, no more
             log.warning("could not save the catalog index to %s: %s", self.cache, exc)
 
@@ -354,11 +352,5 @@ def match_against(original: Analysis, candidates: Iterable[tuple[Any, Candidate]
             yield cid, res
 
 
-def thumbnail_features(thumb: bytes) -> tuple[Features, Features]:
-    """Straight and mirrored features of a stored thumbnail."""
-    frame = feature_frame(load_image(thumb))
-    return features_of_frame(frame), features_of_frame(mirror_frame(frame))
-
-
-__all__ = ["CatalogMatcher", "DescriptorIndex", "match_against", "thumbnail_features",
+__all__ = ["CatalogMatcher", "DescriptorIndex", "match_against",
            "Fingerprint", "MIN_INLIERS", "hash_distances"]

@@ -7,6 +7,14 @@ import json
 from pathlib import Path
 
 from daemon.config import Settings
+from daemon.monitor.verdict_rules import (
+    KIND_WORDS,
+    RULES_VERSION,
+    Verdict,
+    decide,
+    other_facts,
+    own_facts,
+)
 from daemon.store import Store
 from daemon.timeutil import parse_iso
 
@@ -25,31 +33,73 @@ def other_listings(store: Store, settings: Settings, image_id: int) -> list[dict
     ]
 
 
+def verdict_for(store: Store, settings: Settings, photo: dict, image: dict,
+                listings: list[dict] | None = None,
+                capture_last_modified: str | None = None) -> Verdict:
+    """Weigh every time known for both sides (daemon.monitor.verdict_rules)."""
+    if listings is None:
+        listings = other_listings(store, settings, image["id"])
+    if capture_last_modified is None:
+        capture = store.get_capture(image["id"])
+        capture_last_modified = capture["last_modified"] if capture else None
+    own = own_facts(photo, store.shoot_capture_times(photo["id"]))
+    other = other_facts([row["first_seen"] for row in listings],
+                        [image.get("last_modified"), capture_last_modified])
+    return decide(own, other)
+
+
 def raise_alert(store: Store, settings: Settings, *, photo: dict, image: dict, kind: str,
                 score: float, details: dict) -> int | None:
     """Record a match and, when it warrants one, an alert; returns the new alert's id.
 
-    `copy` matches always alert: `copied` when the seller's time is earlier than the other
-    store's first sighting, else `resembles`. A `similar` match (the same product or backdrop,
-    not the same photo) alerts only as `resembles`, when the other store showed it first:
-    that is the complaint risk; a later look-alike of the seller's photo is not a copy.
+    The alert's kind says only what the times prove (verdict_rules): `copied`, `resembles`
+    or `unclear`. A `similar` match (the same product or backdrop, not the same photo) does
+    not alert when the seller's photo is provably earlier: a later look-alike is not a copy.
     Own-store listings and "not my photo" pairs never alert.
     """
     match_id = store.record_match(photo["id"], image["id"], kind, score, details)
     listings = other_listings(store, settings, image["id"])
     if not listings or store.is_suppressed(photo["id"], image["image_key"]):
         return None
-    first_seen = min((row["first_seen"] for row in listings), key=parse_iso)
-    mine = own_time(photo)
-    earlier = mine is not None and parse_iso(mine) < parse_iso(first_seen)
-    if kind != "copy" and earlier:
+    verdict = verdict_for(store, settings, photo, image, listings)
+    if kind != "copy" and verdict.kind == "copied":
         return None
+    first_seen = min((row["first_seen"] for row in listings), key=parse_iso)
     alert_id, created = store.create_alert(
         match_id=match_id, photo_id=photo["id"], image_id=image["id"],
-        listing_id=listings[0]["id"], kind="copied" if earlier else "resembles",
-        own_time=mine, other_first_seen=first_seen, notify=bool(settings.notify_urls),
+        listing_id=listings[0]["id"], kind=verdict.kind,
+        own_time=verdict.own_time or own_time(photo), other_first_seen=first_seen,
+        notify=bool(settings.notify_urls),
     )
+    if created:
+        store.set_alert_verdict(alert_id, verdict.kind, verdict.own_time,
+                                json.dumps(verdict.to_dict()))
+        # which channel found the listing (browsing, image_search, ...): issue 13 coverage
+        store.set_alert_channel(alert_id, store.listing_channel(listings[0]["id"]))
     return alert_id if created else None
+
+
+def reclassify_alerts(store: Store, settings: Settings, force: bool = False) -> int:
+    """Re-decide every alert's kind with the current rules (after migration 4 or a rule
+    change); returns how many changed. Runs once per RULES_VERSION unless forced."""
+    if not force and store.get_meta("verdict_rules_version") == str(RULES_VERSION):
+        return 0
+    changed, after = 0, 0
+    while rows := store.verdict_rows(after_id=after):
+        updates = []
+        for row in rows:
+            after = row["id"]
+            image = {"id": row["image_id"], "last_modified": row["last_modified"]}
+            photo = {"id": row["photo_id"], "taken_at": row["taken_at"],
+                     "registered_at": row["registered_at"]}
+            verdict = verdict_for(store, settings, photo, image,
+                                  capture_last_modified=row["capture_last_modified"] or "")
+            changed += verdict.kind != row["kind"]
+            updates.append((verdict.kind, verdict.own_time, json.dumps(verdict.to_dict()),
+                            row["id"]))
+        store.set_alert_verdicts(updates)  # one transaction per batch of 500
+    store.set_meta("verdict_rules_version", str(RULES_VERSION))
+    return changed
 
 
 def _data_url(blob: bytes | None) -> str | None:
@@ -76,6 +126,8 @@ def alert_view(row: dict, own_thumb: bytes | None = None,
                   "store_id": row["store_key"], "store_name": row["store_name"],
                   "title": row["title"], "marketplace": row["marketplace"],
                   "thumb": _data_url(other_thumb)},
+        "verdict": json.loads(row["verdict"]) if row.get("verdict") else None,
+        "channel": row.get("channel"),
     }
 
 
@@ -83,15 +135,9 @@ def alert_text(view: dict) -> tuple[str, str]:
     """A bilingual notification title and body for one alert."""
     other, own = view["other"], view["own"]
     store = other["store_name"] or other["store_id"] or "?"
-    if view["kind"] == "copied":
-        title = f"PicGuard: 你的照片出现在其他店铺 / Your photo is on another store ({store})"
-        lead = ("你的照片比对方更早，可导出证据包。 Your photo is the earlier one: you can "
-                "export an evidence pack.")
-    else:
-        title = (f"PicGuard: 你的照片与其他店铺的照片相似 / Your photo resembles another "
-                 f"store's ({store})")
-        lead = ("对方更早展示了相似的照片，请先核实再发布或申诉。 The other store showed a "
-                "resembling photo first: check before you publish or dispute.")
+    words = KIND_WORDS.get(view["kind"], KIND_WORDS["unclear"])
+    title = f"PicGuard: {words['zh'][0]} / {words['en'][0]} ({store})"
+    lead = f"{words['zh'][1]} {words['en'][1]}"
     body = "\n".join([
         lead,
         f"你的照片 / Your photo: {own['file_name']} ({own['own_time']})",

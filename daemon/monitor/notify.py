@@ -10,7 +10,7 @@ from daemon.config import Settings
 from daemon.monitor.alerts import alert_text, alert_view
 from daemon.provenance.ledger import Ledger
 from daemon.store import Store
-from daemon.timeutil import in_seconds
+from daemon.timeutil import backoff_seconds, in_seconds
 
 log = logging.getLogger(__name__)
 MAX_NOTIFY_ATTEMPTS = 8
@@ -46,7 +46,7 @@ def notify_pending(store: Store, settings: Settings, limit: int = 50) -> dict:
         failed += 1
         attempts = store.notify_attempts(row["id"]) + 1
         retry_at = None if attempts >= MAX_NOTIFY_ATTEMPTS else in_seconds(
-            min(60 * 2 ** attempts, 6 * 3600))
+            backoff_seconds(attempts + 1))
         store.alert_notify_failed(row["id"], error, retry_at)
         log.warning("alert %s: notification failed (%s)", row["id"], error)
     return {"sent": sent, "failed": failed}

@@ -7,10 +7,12 @@ jobs on intervals; `picguard scan --once` calls `run_once` in the foreground.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import logging
 import random
 import threading
+import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
@@ -18,14 +20,16 @@ from pathlib import Path
 import scraper
 from daemon.config import Settings
 from daemon.matching.compare import MATCHER_VERSION, Analysis, analyse
+from daemon.matching.competitor_index import CompetitorIndex
 from daemon.matching.imageio import ImageError, make_thumbnail
-from daemon.matching.retrieval import CatalogMatcher, match_against
+from daemon.matching.retrieval import CatalogMatcher
 from daemon.monitor import notify
 from daemon.monitor.alerts import raise_alert
-from daemon.monitor.ingest import PageError, ingest_page, refused_address
+from daemon.monitor.competitor_sync import query_competitors, sync_competitor_index
+from daemon.monitor.ingest import PageError, admissible_images, ingest_page
 from daemon.provenance.ledger import note_first_seen
 from daemon.store import Store
-from daemon.timeutil import in_seconds
+from daemon.timeutil import backoff_seconds, in_seconds
 from scraper.fetch import Fetcher, FetchError
 
 log = logging.getLogger(__name__)
@@ -34,19 +38,16 @@ log = logging.getLogger(__name__)
 PERMANENT_FETCH_ERRORS = {"blocked_address", "bad_scheme", "bad_content_type", "too_large",
                           "too_many_redirects", "bad_url"}
 Progress = Callable[[str, int, int], None]
-
-
-def backoff_seconds(attempts: int, base: float = 60, cap: float = 6 * 3600) -> float:
-    """Exponential backoff with jitter, so retries of many images spread out."""
-    delay = min(cap, base * 2 ** max(0, attempts - 1))
-    return delay * random.uniform(0.8, 1.2)
+# Catalog photos reverse-matched at once (threads: decoding, ORB and faiss release the GIL).
+REVERSE_WORKERS = 2
 
 
 class Pipeline:
     """The jobs, sharing one store, fetcher and in-memory catalog matcher."""
 
     def __init__(self, settings: Settings, store: Store, fetcher: Fetcher | None = None,
-                 matcher: CatalogMatcher | None = None):
+                 matcher: CatalogMatcher | None = None,
+                 competitors: CompetitorIndex | None = None):
         self.settings = settings
         self.store = store
         self.fetcher = fetcher or Fetcher(
@@ -54,6 +55,9 @@ class Pipeline:
             per_host_interval=settings.per_host_interval_ms / 1000,
             max_parallel=max(1, settings.fetch_workers))
         self.matcher = matcher or CatalogMatcher(settings.data_dir / "catalog-index.npz")
+        # Every competitor image fetched, indexed for check and the reverse pass (loaded
+        # on first use: commands that never query it pay nothing).
+        self.competitors = competitors or CompetitorIndex(settings.data_dir / "competitor-index")
         self._loaded_photo_id = 0
         self._load_lock = threading.Lock()
 
@@ -107,13 +111,21 @@ class Pipeline:
         counts = {"fetched": 0, "retry": 0, "failed": 0, "alerts": 0}
         if not rows:
             return counts
-        with ThreadPoolExecutor(max_workers=max(1, self.settings.fetch_workers),
-                                thread_name_prefix="picguard-fetch") as pool:
-            for done, outcome in enumerate(pool.map(self._fetch_one, rows), start=1):
-                counts[outcome[0]] += 1
-                counts["alerts"] += outcome[1]
-                if progress:
-                    progress("fetch", done, len(rows))
+        try:
+            with ThreadPoolExecutor(max_workers=max(1, self.settings.fetch_workers),
+                                    thread_name_prefix="picguard-fetch") as pool:
+                for done, outcome in enumerate(pool.map(self._fetch_one, rows), start=1):
+                    counts[outcome[0]] += 1
+                    counts["alerts"] += outcome[1]
+                    if progress:
+                        progress("fetch", done, len(rows))
+        except BaseException:
+            # A store write failed (a full disk): hand the unfinished leases back so the run
+            # after space returns takes them at once (best effort: that write may fail too,
+            # and then the 5-minute lease runs out instead).
+            with contextlib.suppress(Exception):
+                self.store.release_image_leases([r["id"] for r in rows])
+            raise
         return counts
 
     def _fetch_one(self, row: dict) -> tuple[str, int]:
@@ -141,6 +153,7 @@ class Pipeline:
         self.store.image_fetched(row["id"], meta, analysis.fingerprint.to_bytes(),
                                  MATCHER_VERSION, thumb)
         note_first_seen(self.store, row["id"])  # provenance ledger, first fetch only
+        self.competitors.add(row["id"], analysis.fingerprint.phash, analysis.features.descriptors)
         alerts = self._match_image(row["id"], analysis)
         if alerts:  # capture at first sight: the bytes as served are the evidence
             self.store.save_capture(row["id"], result.url, result.content, meta)
@@ -159,6 +172,9 @@ class Pipeline:
     def _match_image(self, image_id: int, analysis: Analysis) -> int:
         """Match one competitor image against the catalog; returns how many alerts it raised."""
         image = self.store.get_image(image_id)
+        # Every photo up to this id is in the matcher now (refresh_catalog ran before): the
+        # reverse pass skips this image for them (read before the query: conservative).
+        photo_max = self._loaded_photo_id
         hits = []
         exact = self.store.photo_by_sha(analysis.sha256) if analysis.sha256 else None
         if exact:
@@ -173,7 +189,7 @@ class Pipeline:
                                               image=image, kind=kind, score=score,
                                               details=details):
                 alerts += 1
-        self.store.set_image_matched(image_id, MATCHER_VERSION)
+        self.store.set_image_matched_against(image_id, MATCHER_VERSION, photo_max)
         return alerts
 
     def _capture(self, image_id: int) -> None:
@@ -213,26 +229,69 @@ class Pipeline:
                 progress("match", done, len(rows))
         return {"matched": len(rows), "alerts": alerts}
 
+    def sync_competitor_index(self, progress: Progress | None = None,
+                              limit: int | None = None) -> dict:
+        """Index fetched images the competitor index misses (all of them after a version
+        change emptied it), from their thumbnails, with progress ('index', done, total)."""
+        return sync_competitor_index(self.store, self.competitors, progress, limit)
+
     def reverse_match(self, limit: int = 50, progress: Progress | None = None) -> dict:
-        """Match newly registered catalog photos against every competitor image already seen."""
+        """Match newly registered catalog photos against the competitor images already seen.
+
+        Each photo is a query of the competitor index (candidates verified with compare()),
+        and only images the forward pass has not compared with it are verified: fetched
+        before the photo was registered, or matched by an older matcher. Photos run on
+        `reverse_workers` threads (OpenCV and faiss release the GIL).
+        """
         self.refresh_catalog()
-        photos = self.store.photos_to_reverse_match(MATCHER_VERSION, limit)
-        alerts = 0
-        for done, row in enumerate(photos, start=1):
-            original = Analysis.from_stored(row["data"], row["features"])
-            candidates = ((img["id"], img) for img in self.store.iter_fetched_images())
+        self.sync_competitor_index(progress)
+        photos = self.store.photos_to_reverse_match_with_times(MATCHER_VERSION, limit)
+        counts = {"photos": len(photos), "alerts": 0, "verified": 0}
+        lock = threading.Lock()
+        done = [0]
+
+        def one(row: dict) -> None:
+            if self.store.count_uncovered_images(row["id"], row["fp_created_at"],
+                                                 MATCHER_VERSION) == 0:
+                found, verified = [], 0  # the forward pass compared every image with it
+            else:
+                seen: list[int] = []
+
+                def uncovered(ids: list[int]) -> list[dict]:
+                    rows = self.store.uncovered_images(ids, row["id"], row["fp_created_at"],
+                                                       MATCHER_VERSION)
+                    seen.append(len(rows))
+                    return rows
+
+                original = Analysis.from_stored(row["data"], row["features"])
+                found = query_competitors(self.store, self.competitors, original, uncovered)
+                verified = sum(seen)
             photo = self.store.get_photo(row["id"])
-            for image_id, result in match_against(original, candidates):
+            raised = 0
+            for image_id, result in found:
                 if result.kind and raise_alert(self.store, self.settings, photo=photo,
                                                image=self.store.get_image(image_id),
                                                kind=result.kind, score=result.score,
                                                details=result.details):
-                    alerts += 1
+                    raised += 1
                     self._capture(image_id)
             self.store.set_photo_reverse_matched(row["id"], MATCHER_VERSION)
-            if progress:
-                progress("reverse", done, len(photos))
-        return {"photos": len(photos), "alerts": alerts}
+            with lock:
+                counts["alerts"] += raised
+                counts["verified"] += verified  # thumbnails compared (the costly part)
+                done[0] += 1
+                if progress:
+                    progress("reverse", done[0], len(photos))
+
+        workers = REVERSE_WORKERS
+        if workers == 1 or len(photos) < 2:
+            for row in photos:
+                one(row)
+        else:
+            with ThreadPoolExecutor(max_workers=workers,
+                                    thread_name_prefix="picguard-reverse") as pool:
+                list(pool.map(one, photos))
+        return counts
 
     # ---- pages fetched by the daemon itself ---------------------------------------------
 
@@ -274,15 +333,31 @@ class Pipeline:
                 self.store.description_visited(row["id"], "failed",
                                                getattr(exc, "reason", None) or str(exc))
                 continue
-            refs = [r.to_dict() for r in refs][: self.settings.max_images_per_page]
-            if not self.settings.allow_private_hosts:
-                refs = [r for r in refs if not refused_address(r["url"])]
+            refs, _refused, _dropped = admissible_images([r.to_dict() for r in refs],
+                                                         self.settings)
             counts["images_new"] += self.store.add_listing_images(row["id"], refs)
             self.store.description_visited(row["id"], "ok", None)
             counts["visited"] += 1
             if progress:
                 progress("descriptions", done, len(rows))
         return counts
+
+    def drain_fetch_queue(self, budget_s: float | None = None,
+                          progress: Progress | None = None) -> dict:
+        """Fetch due images batch after batch until none is due (or `budget_s` has passed).
+
+        The scheduler's fetch job gives a budget so the other jobs get their turn; `scan
+        --once` gives none and empties the queue.
+        """
+        total = {"fetched": 0, "retry": 0, "failed": 0, "alerts": 0}
+        deadline = None if budget_s is None else time.monotonic() + budget_s
+        while deadline is None or time.monotonic() < deadline:
+            step = self.fetch_due(progress=progress)
+            for key, value in step.items():
+                total[key] = total.get(key, 0) + value
+            if not (step["fetched"] or step["retry"] or step["failed"]):
+                break
+        return total
 
     def notify_pending(self) -> dict:
         return notify.notify_pending(self.store, self.settings)
@@ -292,13 +367,9 @@ class Pipeline:
         summary = {"upgrade": self.upgrade_fingerprints(limit=100_000, progress=progress),
                    "rescan": self.rescan_watches(progress=progress),
                    "descriptions": self.fetch_descriptions(limit=1000, progress=progress),
-                   "fetch": {"fetched": 0, "retry": 0, "failed": 0, "alerts": 0}}
-        while True:
-            step = self.fetch_due(progress=progress)
-            for key, value in step.items():
-                summary["fetch"][key] += value
-            if not any(step[k] for k in ("fetched", "retry", "failed")):
-                break
+                   "fetch": {}}
+        summary["fetch"] = self.drain_fetch_queue(progress=progress)
+        summary["index"] = self.sync_competitor_index(progress=progress)
         summary["match"] = self.match_pending(progress=progress)
         summary["reverse"] = self.reverse_match(limit=10_000, progress=progress)
         summary["notify"] = self.notify_pending()

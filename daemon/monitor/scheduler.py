@@ -7,14 +7,17 @@ up the queue where it stood. `coalesce` and `max_instances=1` keep a slow run fr
 from __future__ import annotations
 
 import logging
+import threading
 import time
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 
 from apscheduler.schedulers.background import BackgroundScheduler
 
+from daemon.backup.schedule import scheduled_backup
 from daemon.monitor.notify import daily_witness
 from daemon.monitor.pipeline import Pipeline
+from daemon.provenance.timestamps import Stamper
 from daemon.timeutil import now_iso
 
 log = logging.getLogger(__name__)
@@ -23,11 +26,18 @@ FETCH_RUN_BUDGET_S = 45
 
 
 class Monitor:
-    """The scheduler plus a small, thread-safe record of what each job last did."""
+    """The scheduler plus a small, thread-safe record of what each job last did.
+
+    Job threads write the record and request threads read it: both go through `_lock`,
+    and readers get a copy (`snapshot`), never the live dict.
+    """
 
     def __init__(self, pipeline: Pipeline):
         self.pipeline = pipeline
-        self.state: dict = {"running": False, "jobs": {}, "last_scan": None}
+        self._lock = threading.Lock()
+        self._running = False
+        self._jobs: dict[str, dict] = {}
+        self._last_scan: str | None = None
         s = pipeline.settings
         self.scheduler = BackgroundScheduler(
             timezone=UTC,
@@ -56,6 +66,14 @@ class Monitor:
             seconds=3600, id="witness", next_run_time=now + timedelta(minutes=10),
             replace_existing=True,
         )
+        # Third-party proof and backups (issue 16), hourly checks with their own intervals
+        # and backoff inside: RFC 3161 stamps of the ledger head, automatic backups.
+        stamper = Stamper(pipeline.store, s)
+        for name, func in (("stamp", stamper.run_scheduled),
+                           ("backup", lambda: scheduled_backup(s, pipeline.store))):
+            self.scheduler.add_job(self._recorded(name, func), "interval", seconds=3600, id=name,
+                                   next_run_time=now + timedelta(minutes=10),
+                                   replace_existing=True)
 
     def _recorded(self, name: str, func: Callable[[], dict]) -> Callable[[], None]:
         def run() -> None:
@@ -65,28 +83,32 @@ class Monitor:
             except Exception as exc:  # noqa: BLE001 - a failed run is recorded and retried
                 log.exception("job %s failed", name)
                 result, error = None, f"{type(exc).__name__}: {exc}"
-            self.state["jobs"][name] = {
-                "at": now_iso(), "seconds": round(time.monotonic() - started, 3),
-                "result": result, "error": error,
-            }
-            if name == "fetch":
-                self.state["last_scan"] = now_iso()
+            record = {"at": now_iso(), "seconds": round(time.monotonic() - started, 3),
+                      "result": result, "error": error}
+            with self._lock:
+                self._jobs[name] = record
+                if name == "fetch":
+                    self._last_scan = record["at"]
         return run
 
+    @property
+    def running(self) -> bool:
+        """True between start() and stop()."""
+        with self._lock:
+            return self._running
+
+    def snapshot(self) -> dict:
+        """A copy of the record for status answers: running, last scan, each job's last run."""
+        with self._lock:
+            return {"running": self._running, "last_scan": self._last_scan,
+                    "jobs": {name: dict(rec) for name, rec in self._jobs.items()}}
+
     def _drain_fetch_queue(self) -> dict:
-        total = {"fetched": 0, "retry": 0, "failed": 0, "alerts": 0}
-        deadline = time.monotonic() + FETCH_RUN_BUDGET_S
-        while time.monotonic() < deadline:
-            step = self.pipeline.fetch_due()
-            for key, value in step.items():
-                total[key] += value
-            if not (step["fetched"] or step["retry"] or step["failed"]):
-                break
-        return total
+        return self.pipeline.drain_fetch_queue(budget_s=FETCH_RUN_BUDGET_S)
 
     def wake(self, job: str = "fetch") -> None:
         """Run a job as soon as possible (a page just queued new images)."""
-        if self.state["running"]:
+        if self.running:
             try:
                 self.scheduler.modify_job(job, next_run_time=datetime.now(UTC))
             except Exception:  # noqa: BLE001 - the job may be mid-run; its interval catches up
@@ -99,10 +121,12 @@ class Monitor:
             log.info("resuming %d image(s) that were in flight when PicGuard last stopped",
                      released)
         self.scheduler.start()
-        self.state["running"] = True
+        with self._lock:
+            self._running = True
 
     def stop(self, wait: bool = True) -> None:
         """Stop scheduling; with `wait`, running jobs finish their current item first."""
-        if self.state["running"]:
-            self.state["running"] = False
+        with self._lock:
+            was_running, self._running = self._running, False
+        if was_running:
             self.scheduler.shutdown(wait=wait)

@@ -2,14 +2,20 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from daemon.config import Settings
 from daemon.matching.compare import Analysis
-from daemon.matching.retrieval import match_against
+from daemon.matching.competitor_index import CompetitorIndex
 from daemon.monitor.alerts import other_listings
+from daemon.monitor.competitor_sync import query_competitors, sync_competitor_index
 from daemon.store import Store
 from scraper.urls import image_key, normalize_image_url
 
-VERDICT_OF_ALERT = {"copied": "copy_of_yours", "resembles": "resembles_yours"}
+# An `unclear` alert (neither side provably first) marks the image only as resembling the
+# seller's photo: the page must not claim it is a copy (daemon.monitor.verdict_rules).
+VERDICT_OF_ALERT = {"copied": "copy_of_yours", "resembles": "resembles_yours",
+                    "unclear": "resembles_yours"}
 
 
 def image_verdicts(store: Store, settings: Settings, page_url: str, urls: list[str]) -> list:
@@ -44,11 +50,22 @@ def image_verdicts(store: Store, settings: Settings, page_url: str, urls: list[s
     return out
 
 
-def check_image(store: Store, settings: Settings, analysis: Analysis) -> dict:
-    """Pre-publication check: every other store showing a photo that resembles this one."""
-    candidates = ((img["id"], img) for img in store.iter_fetched_images())
+def check_image(store: Store, settings: Settings, analysis: Analysis,
+                index: CompetitorIndex | None = None,
+                progress: Callable[[str, int, int], None] | None = None) -> dict:
+    """Pre-publication check: every other store showing a photo that resembles this one.
+
+    A query of the competitor index (candidates verified with the pairwise rule), not a
+    scan. `index` is the daemon's own; without one (the CLI) the data dir's index is
+    opened and brought up to date first (images it misses are indexed from thumbnails).
+    """
+    if index is None:
+        index = CompetitorIndex(settings.data_dir / "competitor-index")
+        sync_competitor_index(store, index, progress)
+    if progress:
+        progress("verify", 0, 1)
     hits = []
-    for image_id, result in match_against(analysis, candidates):
+    for image_id, result in query_competitors(store, index, analysis):
         if not result.kind:
             continue
         image = store.get_image(image_id)
@@ -60,5 +77,7 @@ def check_image(store: Store, settings: Settings, analysis: Analysis) -> dict:
                 "image_id": image_id, "first_seen": listing["first_seen"],
                 "kind": result.kind, "score": round(result.score, 4),
             })
+    if progress:
+        progress("verify", 1, 1)
     hits.sort(key=lambda h: (-h["score"], h["first_seen"]))
-    return {"resembles": bool(hits), "hits": hits}
+    return {"resembles": bool(hits), "hits": hits, "images_indexed": len(index)}

@@ -9,14 +9,14 @@ from __future__ import annotations
 import base64
 import hashlib
 import json
-import os
-import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
 from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
+
+from daemon.files import atomic_write
 
 LEDGER_VERSION = 1
 GENESIS_HASH = "0" * 64
@@ -105,15 +105,10 @@ def load_or_create_key(data_dir: Path) -> Signer:
         pem = key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
                                 serialization.NoEncryption())
         try:
-            fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".ledger-key-")
-            with os.fdopen(fd, "wb") as f:  # mkstemp already made it 0600
+            with atomic_write(path, private=True, exclusive=True) as f:
                 f.write(pem)
-            try:
-                os.link(tmp, path)
-            except FileExistsError:  # another process made the key first: use theirs
-                return load_or_create_key(data_dir)
-            finally:
-                os.unlink(tmp)
+        except FileExistsError:  # another process made the key first: use theirs
+            return load_or_create_key(data_dir)
         except OSError as exc:
             raise LedgerError(f"cannot create the ledger key {path}: {exc.strerror}; check the "
                               "data dir is writable") from exc

@@ -9,11 +9,18 @@ from __future__ import annotations
 from daemon.store.alerts import ALERT_ACTIONS, AlertStore
 from daemon.store.base import StoreError
 from daemon.store.catalog import CatalogStore
+from daemon.store.competitors import CompetitorStore
+from daemon.store.dashboard import DashboardStore
 from daemon.store.ledger_entries import LedgerStore
 from daemon.store.listings import ListingStore
+from daemon.store.photo_facts import PhotoFactsStore
+from daemon.store.results import ResultsStore
+from daemon.store.sweeps import SweepStore
+from daemon.store.timestamps import TimestampStore
 
 
-class Store(CatalogStore, ListingStore, AlertStore, LedgerStore):
+class Store(CatalogStore, ListingStore, AlertStore, LedgerStore, TimestampStore, PhotoFactsStore,
+            DashboardStore, SweepStore, CompetitorStore, ResultsStore):
     """Every table, through one object built once by the app factory or the CLI."""
 
     def status(self) -> dict:

@@ -11,7 +11,7 @@ ALERT_ACTIONS = {"confirm": "confirmed", "dismiss": "dismissed", "not_mine": "di
 
 _ALERT_SELECT = """
 SELECT a.id, a.kind, a.state, a.created_at, a.updated_at, a.own_time, a.other_first_seen,
-       a.notify_state, a.notified_at, a.notify_error, a.listing_id,
+       a.notify_state, a.notified_at, a.notify_error, a.listing_id, a.verdict, a.channel,
        m.kind AS match_kind, m.score, m.details,
        p.id AS photo_id, p.file_name, p.path, p.sha256 AS photo_sha256, p.taken_at,
        p.registered_at, sh.name AS shoot,
@@ -47,9 +47,6 @@ class AlertStore(StoreBase):
             return c.execute(
                 "SELECT id FROM matches WHERE photo_id = ? AND image_id = ?", (photo_id, image_id)
             ).fetchone()[0]
-
-    def matches_for_photo(self, photo_id: int) -> list[dict]:
-        return self._q("SELECT * FROM matches WHERE photo_id = ? ORDER BY id", (photo_id,))
 
     def is_suppressed(self, photo_id: int, image_key: str) -> bool:
         return self._one(

@@ -29,6 +29,10 @@ class StoreBase:
         self._local = threading.local()
         self._conns: list[sqlite3.Connection] = []
         self._conns_lock = threading.Lock()
+        # Writers of this process queue here, woken the moment the writer before them
+        # commits; SQLite's own busy handler (kept for other processes) sleeps-and-polls in
+        # steps of up to 100 ms, which was most of the p95/p99 of concurrent pushes.
+        self._write_lock = threading.Lock()
         self.migrate()
 
     # ---- connections and transactions -------------------------------------------------
@@ -62,13 +66,19 @@ class StoreBase:
         if conn.in_transaction:  # nested use joins the outer transaction
             yield conn
             return
-        conn.execute("BEGIN IMMEDIATE")
-        try:
-            yield conn
-        except BaseException:
-            conn.execute("ROLLBACK")
-            raise
-        conn.execute("COMMIT")
+        with self._write_lock:
+            conn.execute("BEGIN IMMEDIATE")
+            try:
+                yield conn
+                conn.execute("COMMIT")
+            except BaseException:
+                # SQLite may already have rolled back (SQLITE_FULL does), and a failed COMMIT
+                # leaves the transaction open: without this the thread's connection stayed in
+                # it and every later tx() silently "joined" a transaction never committed.
+                if conn.in_transaction:
+                    with contextlib.suppress(sqlite3.Error):
+                        conn.execute("ROLLBACK")
+                raise
 
     def _q(self, sql: str, params: Iterable[Any] = ()) -> list[dict]:
         return dicts(self._conn().execute(sql, tuple(params)))

@@ -53,7 +53,7 @@ class CatalogStore(StoreBase):
     _PHOTO_COLS = (
         "p.id, p.sha256, p.path, p.file_name, p.size_bytes, p.format, p.width, p.height, "
         "p.taken_at, p.camera_make, p.camera_model, p.orientation, p.has_gps, "
-        "p.registered_at, s.name AS shoot"
+        "p.registered_at, s.name AS shoot, p.c2pa_json"
     )
 
     def list_photos(self) -> list[dict]:

@@ -84,9 +84,6 @@ class LedgerStore(StoreBase):
         marks = ", ".join("?" * len(subjects))
         return self._q(f"SELECT * FROM ledger WHERE subject IN ({marks}) ORDER BY seq", subjects)
 
-    def ledger_entries_by_sha(self, sha256: str) -> list[dict]:
-        return self._q("SELECT * FROM ledger WHERE sha256 = ? ORDER BY seq", (sha256,))
-
     # ---- signing keys -------------------------------------------------------------------
 
     def ledger_keys(self) -> dict[str, str]:

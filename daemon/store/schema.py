@@ -5,6 +5,8 @@ Each entry is one schema version. Never edit a released migration: append a new 
 
 from __future__ import annotations
 
+from daemon.store.schema_verdicts import MIGRATION_4_VERDICTS
+
 MIGRATIONS: tuple[str, ...] = (
     # 1: everything the product needs from day one.
     """
@@ -115,8 +117,7 @@ MIGRATIONS: tuple[str, ...] = (
     CREATE INDEX listing_images_image ON listing_images(image_id);
 
     -- Fingerprints of either a catalog photo or a competitor image; `version` lets a new
-    -- algorithm recompute them. `phash` is the 64-bit pHash as a signed integer, so the
-    -- Hamming index loads without decoding the blob.
+    -- algorithm recompute them. `data` is Fingerprint.to_bytes() (all the hashes).
     CREATE TABLE fingerprints (
         id INTEGER PRIMARY KEY,
         photo_id INTEGER UNIQUE REFERENCES photos(id) ON DELETE CASCADE,
@@ -252,5 +253,127 @@ MIGRATIONS: tuple[str, ...] = (
         channels INTEGER NOT NULL,
         error TEXT
     );
+    """,
+    # 3: third-party proof (provenance.timestamps, catalog.c2pa). RFC 3161 tokens over ledger
+    # heads (the TSA's DER response, verified offline), the heads waiting for a TSA that could
+    # not be reached (retried with backoff), and the C2PA content credentials of originals.
+    """
+    CREATE TABLE ledger_stamps (
+        id INTEGER PRIMARY KEY,
+        seq INTEGER NOT NULL,
+        head_hash TEXT NOT NULL,
+        tsa_url TEXT NOT NULL,
+        token BLOB NOT NULL,
+        gen_time TEXT NOT NULL,
+        serial TEXT NOT NULL,
+        created_at TEXT NOT NULL,
+        UNIQUE (head_hash, tsa_url)
+    );
+    CREATE INDEX ledger_stamps_seq ON ledger_stamps(seq);
+
+    CREATE TABLE ledger_stamp_queue (
+        head_hash TEXT NOT NULL,
+        seq INTEGER NOT NULL,
+        tsa_url TEXT NOT NULL,
+        attempts INTEGER NOT NULL DEFAULT 0,
+        next_attempt_at TEXT NOT NULL,
+        last_error TEXT,
+        created_at TEXT NOT NULL,
+        PRIMARY KEY (head_hash, tsa_url)
+    );
+
+    ALTER TABLE photos ADD COLUMN c2pa_json TEXT;
+    """,
+    # 4: honest verdicts (issue 15): daemon/store/schema_verdicts.py
+    MIGRATION_4_VERDICTS,
+    # 5: discovery (issue 13). Every listing records the channel that first found it (and
+    # every channel that has seen it, for per-channel coverage); every alert the channel of
+    # the listing that raised it. Sweeps run by the extension in the seller's browser: a
+    # sweep (what the seller or the schedule asked for) holds tasks (one marketplace page or
+    # one image search each); each request handed out is logged for the politeness budget;
+    # a block pauses that kind of sweep with backoff.
+    """
+    ALTER TABLE listings ADD COLUMN channel TEXT NOT NULL DEFAULT 'browsing';
+    ALTER TABLE alerts ADD COLUMN channel TEXT;
+    UPDATE alerts SET channel = (SELECT channel FROM listings WHERE id = alerts.listing_id);
+
+    CREATE TABLE listing_channels (
+        listing_id INTEGER NOT NULL REFERENCES listings(id) ON DELETE CASCADE,
+        channel TEXT NOT NULL,
+        first_seen TEXT NOT NULL,
+        last_seen TEXT NOT NULL,
+        PRIMARY KEY (listing_id, channel)
+    );
+    CREATE INDEX listing_channels_channel ON listing_channels(channel, first_seen);
+    INSERT INTO listing_channels(listing_id, channel, first_seen, last_seen)
+        SELECT id, 'browsing', first_seen, last_seen FROM listings WHERE status = 'ok';
+
+    CREATE TABLE sweeps (
+        id INTEGER PRIMARY KEY,
+        kind TEXT NOT NULL CHECK (kind IN ('image', 'keyword', 'store')),
+        origin TEXT NOT NULL,
+        created_at TEXT NOT NULL
+    );
+
+    CREATE TABLE sweep_tasks (
+        id INTEGER PRIMARY KEY,
+        sweep_id INTEGER NOT NULL REFERENCES sweeps(id) ON DELETE CASCADE,
+        kind TEXT NOT NULL CHECK (kind IN ('image', 'keyword', 'store')),
+        marketplace TEXT NOT NULL DEFAULT 'aliexpress',
+        photo_id INTEGER REFERENCES photos(id) ON DELETE CASCADE,
+        keyword TEXT,
+        page INTEGER,
+        store_key TEXT,
+        url TEXT,
+        state TEXT NOT NULL DEFAULT 'queued'
+            CHECK (state IN ('queued', 'running', 'done', 'blocked', 'failed')),
+        -- when it may be handed out (again); NULL once it is finished for good
+        due_at TEXT,
+        handed_at TEXT,
+        finished_at TEXT,
+        attempts INTEGER NOT NULL DEFAULT 0,
+        blocks INTEGER NOT NULL DEFAULT 0,
+        pages INTEGER NOT NULL DEFAULT 0,
+        listings_total INTEGER NOT NULL DEFAULT 0,
+        listings_new INTEGER NOT NULL DEFAULT 0,
+        error TEXT,
+        created_at TEXT NOT NULL
+    );
+    CREATE INDEX sweep_tasks_due ON sweep_tasks(state, due_at);
+    CREATE INDEX sweep_tasks_photo ON sweep_tasks(kind, photo_id);
+
+    CREATE TABLE sweep_requests (
+        id INTEGER PRIMARY KEY,
+        task_id INTEGER,
+        kind TEXT NOT NULL,
+        at TEXT NOT NULL
+    );
+    CREATE INDEX sweep_requests_at ON sweep_requests(at);
+
+    CREATE TABLE sweep_pauses (
+        kind TEXT PRIMARY KEY,
+        until TEXT NOT NULL,
+        blocks INTEGER NOT NULL,
+        reason TEXT,
+        created_at TEXT NOT NULL
+    );
+    """,
+    # 6: reverse matching without redundant work (monitor.pipeline.reverse_match): what the
+    # forward pass of each image was compared with (catalog photos up to this id, at
+    # this time), so a new photo is verified only against images it was never compared with.
+    """
+    ALTER TABLE images ADD COLUMN matched_photo_max INTEGER NOT NULL DEFAULT 0;
+    ALTER TABLE images ADD COLUMN matched_at TEXT;
+    """,
+    # 7: the channel that first found each competitor image (store.sweeps coverage), so
+    # coverage per channel is one grouped count instead of a join over every listing's
+    # images (the popup polls status).
+    """
+    ALTER TABLE images ADD COLUMN channel TEXT;
+    UPDATE images SET channel = (
+        SELECT lc.channel FROM listing_images li JOIN listing_channels lc
+        ON lc.listing_id = li.listing_id WHERE li.image_id = images.id
+        ORDER BY lc.first_seen LIMIT 1);
+    CREATE INDEX images_channel ON images(channel, first_seen);
     """,
 )

@@ -2,22 +2,22 @@
 
 from __future__ import annotations
 
-import base64
-import binascii
-
-from flask import Blueprint, jsonify, request
+from flask import Blueprint, current_app, jsonify, request
 
 from daemon import __version__
-from daemon.matching.compare import analyse
-from daemon.matching.imageio import ImageError
+from daemon.backup.schedule import backup_status
 from daemon.monitor.alerts import alert_view, photo_thumb
-from daemon.monitor.ingest import PageError, RefusedImagesError, ingest_page, refused_address
+from daemon.monitor.ingest import PageError, RefusedImagesError, ingest_page
 from daemon.monitor.pipeline import Pipeline
 from daemon.monitor.scheduler import Monitor
-from daemon.monitor.verdicts import check_image, image_verdicts
+from daemon.monitor.sweeps import Sweeper
+from daemon.monitor.verdicts import image_verdicts
+from daemon.monitor.watches import WatchUrlError, check_watch_url
+from daemon.provenance.timestamps import Stamper
 from daemon.store import ALERT_ACTIONS
+from daemon.store.sweeps import CHANNELS
+from daemon.web.hardening import clamp_id
 from daemon.web.security import ApiError
-from scraper.fetch import FetchError
 
 MAX_VERDICT_URLS = 500
 
@@ -54,8 +54,17 @@ def create_api(pipeline: Pipeline, monitor: Monitor) -> Blueprint:
         data = _body()
         url, html = _field(data, "url", str), _field(data, "html", str)
         mtop = _field(data, "mtop", dict, required=False)
+        channel = _field(data, "channel", str, required=False) or "browsing"
+        if channel not in CHANNELS:
+            raise ApiError(400, "bad_channel", f"channel must be one of {', '.join(CHANNELS)}")
+        sweep_id = data.get("sweep_id")
+        if sweep_id is not None and (isinstance(sweep_id, bool) or not isinstance(sweep_id, int)):
+            raise ApiError(400, "bad_field", "sweep_id must be the id of a sweep task (a number)")
+        pool = current_app.extensions["picguard"].get("parse_pool")  # set by `serve`
         try:
-            answer = ingest_page(store, settings, url, html, mtop=mtop, source="extension")
+            answer = ingest_page(store, settings, url, html, mtop=mtop, source="extension",
+                                 channel=channel, task_id=sweep_id,
+                                 parse=pool.parse if pool else None)
         except RefusedImagesError as exc:
             raise ApiError(422, "refused_address", str(exc)) from exc
         except PageError as exc:
@@ -77,7 +86,7 @@ def create_api(pipeline: Pipeline, monitor: Monitor) -> Blueprint:
         if state not in {"new", "confirmed", "dismissed", "all"}:
             raise ApiError(400, "bad_state", "state must be new, confirmed, dismissed or all")
         try:
-            since = int(request.args.get("since", 0))
+            since = clamp_id(int(request.args.get("since", 0)))
             limit = min(max(int(request.args.get("limit", 50)), 1), 500)
         except ValueError as exc:
             raise ApiError(400, "bad_number", "since and limit must be whole numbers") from exc
@@ -134,13 +143,11 @@ def create_api(pipeline: Pipeline, monitor: Monitor) -> Blueprint:
 
     @api.post("/watch")
     def add_watch():
-        url = _field(_body(), "url", str)
-        if not url.startswith(("https://", "http://")) or len(url) > 2048:
-            raise ApiError(400, "bad_url", "url must be the http(s) address of a listing or store")
-        if refused_address(url) and not settings.allow_private_hosts:
-            raise ApiError(422, "refused_address", (
-                "that URL points at a private or local network address, which PicGuard never "
-                "visits; give the marketplace address of the listing"))
+        try:
+            url = check_watch_url(_field(_body(), "url", str), settings)
+        except WatchUrlError as exc:
+            raise ApiError(422 if exc.code == "refused_address" else 400, exc.code,
+                           exc.message) from exc
         listing = store.listing_by_url(url)
         watch_id = store.add_watch(url, listing["id"] if listing else None)
         return {"watch_id": watch_id, "url": url}
@@ -161,31 +168,13 @@ def create_api(pipeline: Pipeline, monitor: Monitor) -> Blueprint:
                            f"at most {MAX_VERDICT_URLS} image URLs per request; send fewer")
         return {"verdicts": image_verdicts(store, settings, page_url, urls)}
 
-    @api.post("/check")
-    def check():
-        data = _body()
-        if isinstance(data.get("image"), str):
-            try:
-                content = base64.b64decode(data["image"], validate=True)
-            except (binascii.Error, ValueError) as exc:
-                raise ApiError(400, "bad_image", "image must be base64-encoded bytes") from exc
-        elif isinstance(data.get("url"), str):
-            try:
-                content = pipeline.fetcher.fetch_image(data["url"]).content
-            except FetchError as exc:
-                raise ApiError(422, exc.code, f"could not fetch the image: {exc.reason}") from exc
-        else:
-            raise ApiError(400, "bad_field", "send 'image' (base64 bytes) or 'url'")
-        try:
-            analysis = analyse(content)
-        except ImageError as exc:
-            raise ApiError(422, "bad_image", str(exc)) from exc
-        return check_image(store, settings, analysis)
-
     @api.get("/status")
     def status():
         return {"version": __version__, **store.status(),
-                "scheduler": dict(monitor.state)}
+                "scheduler": monitor.snapshot(),
+                "coverage": Sweeper(store, settings).coverage(),
+                "backup": backup_status(settings, store),
+                "timestamps": Stamper(store, settings).status()}
 
     @api.errorhandler(ApiError)
     def _api_error(exc: ApiError):

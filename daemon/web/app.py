@@ -11,7 +11,11 @@ from daemon.monitor.pipeline import Pipeline
 from daemon.monitor.scheduler import Monitor
 from daemon.store import Store
 from daemon.web.api import create_api
+from daemon.web.api_check import create_check_api
+from daemon.web.api_openapi import create_openapi_api
+from daemon.web.api_sweeps import create_sweeps_api
 from daemon.web.dashboard import create_dashboard
+from daemon.web.hardening import install_hardening
 from daemon.web.security import ApiError, TokenKeeper, cors_origins, install_guards
 
 # Plain-words answers for the errors Flask raises itself, before any view runs.
@@ -29,6 +33,7 @@ def create_app(settings: Settings, pipeline: Pipeline | None = None) -> Flask:
     stop them; tests pass their own pipeline (e.g. with a loopback-allowed fetcher).
     """
     app = Flask(__name__)
+    install_hardening(app)  # before any route: bounded <int:...> ids, depth-safe JSON
     app.config["MAX_CONTENT_LENGTH"] = settings.max_body_bytes
     app.json.ensure_ascii = False
     pipeline = pipeline or Pipeline(settings, Store(settings.db_path))
@@ -40,7 +45,10 @@ def create_app(settings: Settings, pipeline: Pipeline | None = None) -> Flask:
          allow_headers=["Authorization", "Content-Type"], supports_credentials=False,
          methods=["GET", "POST", "DELETE", "OPTIONS"], max_age=600)
     app.register_blueprint(create_api(pipeline, monitor))
-    app.register_blueprint(create_dashboard())
+    app.register_blueprint(create_dashboard(pipeline, monitor))
+    app.register_blueprint(create_openapi_api())
+    app.register_blueprint(create_sweeps_api(pipeline))
+    app.register_blueprint(create_check_api(pipeline))
 
     @app.errorhandler(ApiError)
     def _api_error(exc: ApiError):

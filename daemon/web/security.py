@@ -23,6 +23,9 @@ EXTENSION_ORIGINS = (
 )
 PUBLIC_ROUTES = {"/api/v1/ping", "/", "/favicon.ico"}
 PUBLIC_PREFIXES = ("/static/",)
+# Routes that take multipart/form-data instead of JSON, with their body cap in bytes
+# (daemon/web/api_catalog.py: one camera original per request).
+UPLOAD_ROUTES = {"/api/v1/catalog/upload": 200 * 1024 * 1024}
 
 
 class ApiError(Exception):
@@ -97,6 +100,14 @@ def install_guards(app: Flask, settings: Settings, tokens: TokenKeeper) -> None:
                 raise ApiError(401, "bad_token", (
                     "missing or wrong pairing token; send 'Authorization: Bearer <token>' "
                     "with the token that `picguard token` prints"))
+        if request.method in {"POST", "PUT", "PATCH"} and path in UPLOAD_ROUTES:
+            # The dashboard's photo upload: multipart (one original per request), behind the
+            # same token and Origin checks, with its own size cap.
+            request.max_content_length = UPLOAD_ROUTES[path]
+            if request.mimetype != "multipart/form-data":
+                raise ApiError(415, "bad_content_type", (
+                    "upload photos as multipart/form-data (field 'file'); the dashboard does"))
+            return
         if request.method in {"POST", "PUT", "PATCH"}:
             length = request.content_length
             if length is not None and length > settings.max_body_bytes:

@@ -2,19 +2,10 @@
 
 from __future__ import annotations
 
-import os
 import secrets
 from pathlib import Path
 
-
-def _write_private(path: Path, text: str) -> None:
-    """Write a file only the owner can read, atomically (temp file + rename)."""
-    tmp = path.with_name(path.name + ".tmp")
-    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-    with os.fdopen(fd, "w", encoding="ascii") as fh:
-        fh.write(text + "\n")
-    os.chmod(tmp, 0o600)  # O_CREAT's mode does not apply to an existing temp file
-    os.replace(tmp, path)
+from daemon.files import write_text_atomic
 
 
 def load_or_create_token(path: Path) -> str:
@@ -25,12 +16,12 @@ def load_or_create_token(path: Path) -> str:
         token = ""
     if len(token) < 32:
         token = secrets.token_urlsafe(32)
-        _write_private(path, token)
+        write_text_atomic(path, token + "\n", private=True)
     return token
 
 
 def rotate_token(path: Path) -> str:
     """Replace the token; every paired extension must be given the new one."""
     token = secrets.token_urlsafe(32)
-    _write_private(path, token)
+    write_text_atomic(path, token + "\n", private=True)
     return token

@@ -1,13 +1,12 @@
 // Alerts: polled from the daemon on an alarm; one notification per new alert, the number of
-// new alerts on the badge, and a nudge to AliExpress tabs so they refresh their marks.
+// new alerts on the badge, and a nudge to marketplace tabs so they refresh their marks.
 import { callDaemon } from "./daemon.js";
 import { ext, t } from "./ext.js";
 import { MAX_NOTIFICATIONS_PER_POLL } from "./limits.js";
+import { enabledPatterns } from "./marketplaces.js";
 import { parseHttpUrl } from "./urls.js";
 
 export const POLL_ALARM = "picguard-poll";
-export const MARKET_PATTERNS = ["*://*.aliexpress.com/*", "*://*.aliexpress.us/*",
-  "*://*.aliexpress.ru/*"];
 const THUMB_RE = /^data:image\/(?:jpeg|png|webp|gif);base64,[A-Za-z0-9+/=]+$/;
 const MAX_THUMB_CHARS = 400 * 1024;
 
@@ -75,7 +74,7 @@ async function notify(alert) {
 export async function refreshMarksInTabs() {
   let tabs = [];
   try {
-    tabs = await ext.tabs.query({ url: MARKET_PATTERNS });
+    tabs = await ext.tabs.query({ url: await enabledPatterns() });
   } catch {
     return;
   }

@@ -92,3 +92,34 @@ export async function connectionState(settings) {
     return { state };
   }
 }
+
+/**
+ * A JPEG the daemon serves for a sweep (`/api/v1/sweeps/<id>/image`), as bytes. Refused
+ * unless it is a JPEG of at most `maxBytes`; 403 consent_needed means image search is off.
+ */
+export async function fetchDaemonJpeg(settings, path, maxBytes) {
+  if (!settings.token) throw new DaemonError("not_paired");
+  if (!/^\/api\/v1\/sweeps\/\d+\/image$/.test(path)) throw new DaemonError("bad_request");
+  let response;
+  try {
+    response = await fetch(`${settings.daemonUrl}${path}`, {
+      headers: { Authorization: `Bearer ${settings.token}`, Accept: "image/jpeg" },
+      credentials: "omit", cache: "no-store", redirect: "error", referrerPolicy: "no-referrer",
+      signal: AbortSignal.timeout(REQUEST_TIMEOUT_MS),
+    });
+  } catch (error) {
+    throw new DaemonError("unreachable", { detail: String(error?.message ?? error) });
+  }
+  if (!response.ok) {
+    const data = await response.json().catch(() => null);
+    throw new DaemonError(KIND_OF_STATUS[response.status]
+      ?? (response.status >= 500 ? "server" : "bad_request"), { status: response.status,
+      code: typeof data?.code === "string" ? data.code : "",
+      detail: typeof data?.error === "string" ? data.error : "" });
+  }
+  const bytes = new Uint8Array(await response.arrayBuffer());
+  if (bytes.length > maxBytes || bytes[0] !== 0xff || bytes[1] !== 0xd8) {
+    throw new DaemonError("bad_request", { detail: "not a JPEG within the size limit" });
+  }
+  return bytes;
+}

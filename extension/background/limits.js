@@ -14,3 +14,8 @@ export const REQUEST_TIMEOUT_MS = 15000;
 export const DEFAULT_POLL_SECONDS = 60;
 export const MIN_POLL_SECONDS = 1;                 // unpacked builds may poll fast (tests)
 export const MAX_NOTIFICATIONS_PER_POLL = 5;
+
+export const SWEEP_IMAGE_MAX_BYTES = 600 * 1024;   // the daemon sends at most 400 KB
+export const SWEEP_TAB_TIMEOUT_MS = 90 * 1000;     // a sweep page that never pushes fails
+export const SWEEP_CHECK_MINUTES = 1;              // how often the worker asks for a task
+export const SWEEP_IDLE_SECONDS = 300;             // "away" after 5 minutes without input

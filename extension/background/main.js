@@ -5,10 +5,14 @@ import {
 } from "./alerts.js";
 import { callDaemon, connectionState, DaemonError } from "./daemon.js";
 import { ext, t } from "./ext.js";
+import { siteAllowed, siteStates, syncSiteScripts } from "./marketplaces.js";
 import { checkImage, createMenus, MENU_CHECK_IMAGE } from "./menus.js";
 import { drain, enqueue, QUEUE_ALARM, queueSummary } from "./queue.js";
 import { cleanToken, getSettings, restrictStorage } from "./settings.js";
-import { parseDaemonUrl } from "./urls.js";
+import {
+  ensureSweepAlarm, onSweepPushed, runSweeps, SWEEP_ALARM, sweepOfTab, sweepState,
+} from "./sweeps.js";
+import { classifyMarketUrl, parseDaemonUrl } from "./urls.js";
 import { Rejected, validate } from "./validate.js";
 
 const VERDICTS = new Set(["copy_of_yours", "resembles_yours", "yours", "clear", "unknown"]);
@@ -57,6 +61,7 @@ async function tick() {
 /** After the daemon took a queued page, tell its tab so it can ask which images to mark. */
 async function tellTab(entry, answer) {
   if (!Number.isInteger(entry.tabId)) return;
+  onSweepPushed(entry.tabId, answer);
   const images = answer?.images && typeof answer.images === "object" ? answer.images : {};
   await ext.tabs.sendMessage(entry.tabId, {
     type: "pushed",
@@ -70,7 +75,15 @@ async function handle(msg) {
   const settings = await getSettings();
   switch (msg.type) {
     case "page": {
-      await enqueue(msg.page, { tabId: msg.tabId, bytes: msg.bytes });
+      // A marketplace the seller switched off (or revoked) while its tab was open: nothing
+      // is sent. The content scripts are unregistered already; open tabs keep theirs.
+      if (!(await siteAllowed(msg.page.url))) throw new Rejected("site_off");
+      const sweep = sweepOfTab(msg.tabId);
+      const page = { ...msg.page,
+        channel: sweep ? sweep.channel
+          : classifyMarketUrl(msg.page.url)?.kind === "results" ? "results" : "browsing" };
+      if (sweep) page.sweep_id = sweep.sweepId;
+      await enqueue(page, { tabId: msg.tabId, bytes: msg.bytes });
       drain();   // not awaited: the tab hears "pushed" once the daemon has it
       return { ok: true, queued: true };
     }
@@ -120,6 +133,34 @@ async function handle(msg) {
     }
     case "poll-now":
       return tick();
+    case "open-alert": {
+      // The dashboard's alert route; the token rides in the fragment, never sent.
+      const hash = `#/alerts/${msg.id}${settings.token ? `?token=${settings.token}` : ""}`;
+      await ext.tabs.create({ url: `${settings.daemonUrl}/${hash}` });
+      return { ok: true };
+    }
+    case "sites":
+      return { ok: true, sites: await siteStates() };
+    case "sites-sync":
+      await syncSiteScripts();
+      return { ok: true, sites: await siteStates() };
+    case "coverage": {
+      const [coverage, sweeps] = await Promise.all([
+        callDaemon(settings, "GET", "coverage").catch((error) => ({ error: errorKind(error) })),
+        sweepState()]);
+      return { ok: true, coverage, sweeps };
+    }
+    case "start-sweep": {
+      const answer = await callDaemon(settings, "POST", "sweeps", { kind: msg.sweep });
+      runSweeps();   // not awaited: the first task starts now if the budget allows
+      return { ok: true, tasks: Number.isInteger(answer.tasks) ? answer.tasks : null,
+        paused: typeof answer.paused?.reason === "string" ? answer.paused.reason : null };
+    }
+    case "discovery-get":
+      return { ok: true, discovery: await callDaemon(settings, "GET", "settings/discovery") };
+    case "discovery-set":
+      return { ok: true,
+        discovery: await callDaemon(settings, "POST", "settings/discovery", msg.values) };
     default:
       throw new Rejected("not_allowed");
   }
@@ -142,6 +183,8 @@ async function onInstalled(details) {
   await restrictStorage();
   await createMenus();
   await ensurePollAlarm();
+  await ensureSweepAlarm();
+  await syncSiteScripts().catch(() => {});
   if (details?.reason === "install") {
     const missing = await missingOrigins();
     const { token } = await getSettings();
@@ -153,6 +196,8 @@ async function onInstalled(details) {
 async function onStartup() {
   await createMenus();
   await ensurePollAlarm();
+  await ensureSweepAlarm();
+  await syncSiteScripts().catch(() => {});
   await tick();
   await drain();
 }
@@ -183,21 +228,25 @@ export function install() {
   ext.alarms.onAlarm.addListener((alarm) => {
     if (alarm.name === POLL_ALARM) return tick();
     if (alarm.name === QUEUE_ALARM) return drain();
+    if (alarm.name === SWEEP_ALARM) return runSweeps();
     return undefined;
   });
   ext.contextMenus.onClicked.addListener((info) => {
     if (info.menuItemId === MENU_CHECK_IMAGE) checkImage(info.srcUrl);
   });
   ext.notifications.onClicked.addListener(onNotificationClicked);
-  ext.permissions.onAdded.addListener(() => tick());
-  ext.permissions.onRemoved.addListener(() => tick());
+  // A marketplace switched on or off (options page, or the browser's own settings).
+  ext.permissions.onAdded.addListener(() => syncSiteScripts().catch(() => {}).then(tick));
+  ext.permissions.onRemoved.addListener(() => syncSiteScripts().catch(() => {}).then(tick));
   ext.storage.onChanged.addListener(onStorageChanged);
   drain.onDelivered = tellTab;
   // Each time the worker starts (it is suspended when idle): storage stays restricted, the
   // poll alarm exists, and any page left in the queue gets another chance.
   restrictStorage();
   ensurePollAlarm().catch(() => {});
+  ensureSweepAlarm().catch(() => {});
   drain().catch(() => {});
   // For diagnosis from the worker's console (extension contexts only, never web pages).
-  globalThis.picguard = { tick, drain, queueSummary, checkImage };
+  globalThis.picguard = { tick, drain, queueSummary, checkImage, runSweeps, sweepState,
+    syncSiteScripts, siteStates };
 }

@@ -1,9 +1,8 @@
 // URL rules shared by the background's validators.
+import "../shared/sites.js";
 import { MAX_URL_CHARS } from "./limits.js";
 
-const MARKET_HOST = /(^|\.)aliexpress\.(com|us|ru)$/i;
-const ITEM_PATH = /\/(?:item|i)\/(?:[^/?#]*\/)?(\d{6,20})\.html?/i;
-const STORE_PATH = /\/store\/(?:[^/?#]+\/)*?(\d{3,20})(?=[._/?#]|$)/i;
+const Sites = globalThis.PicGuardSites;
 
 export function parseHttpUrl(value, maxChars = MAX_URL_CHARS) {
   if (typeof value !== "string" || value.length === 0 || value.length > maxChars) return null;
@@ -18,20 +17,16 @@ export function parseHttpUrl(value, maxChars = MAX_URL_CHARS) {
   return url;
 }
 
+/** Is this an address on one of the marketplaces PicGuard knows (shared/sites.js)? */
 export function isMarketUrl(value) {
   const url = parseHttpUrl(value, 8192);
-  return Boolean(url && MARKET_HOST.test(url.hostname));
+  return Boolean(url && Sites.siteOf(url.href));
 }
 
-/** "item" / "store" with its id for an AliExpress item or store page, else null. */
+/** {site, kind: "item"|"store"|"results", id, key} for a marketplace page, else null. */
 export function classifyMarketUrl(value) {
   const url = parseHttpUrl(value);
-  if (!url || !MARKET_HOST.test(url.hostname)) return null;
-  const item = ITEM_PATH.exec(url.pathname);
-  if (item) return { kind: "item", id: item[1] };
-  const store = STORE_PATH.exec(url.pathname);
-  if (store) return { kind: "store", id: store[1] };
-  return null;
+  return url ? Sites.classify(url.href) : null;
 }
 
 /**

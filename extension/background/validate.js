@@ -7,6 +7,8 @@ import {
 } from "./limits.js";
 import { classifyMarketUrl, isMarketUrl, parseHttpUrl, sameOrigin } from "./urls.js";
 
+const Sites = globalThis.PicGuardSites;   // defined by shared/sites.js (imported by urls.js)
+
 export class Rejected extends Error {
   constructor(code) {
     super(code);
@@ -19,11 +21,16 @@ export const utf8Bytes = (s) => encoder.encode(s).length;
 
 const CONTENT_TYPES = new Set(["page", "verdicts"]);
 const PAGE_TYPES = new Set(["status", "alerts", "alert-action", "watch", "test-connection",
-  "open-dashboard", "poll-now"]);
-const TRIGGERS = new Set(["load", "spa", "mtop", "retry"]);
+  "open-dashboard", "poll-now", "open-alert", "sites", "sites-sync", "coverage",
+  "start-sweep", "discovery-get", "discovery-set"]);
+const TRIGGERS = new Set(["load", "spa", "mtop", "retry", "capture", "more"]);
+const MAX_CAPTURED = 12;
+const SWEEP_KINDS = new Set(["image", "keyword"]);
+const DISCOVERY_KEYS = { image_search_consent: "boolean", pause_when_idle: "boolean",
+  keywords: "keywords" };
 
 /**
- * Who sent it: "content" (our content script, top frame of an AliExpress tab), "page"
+ * Who sent it: "content" (our content script, top frame of a marketplace tab), "page"
  * (our popup or options page), or null (anything else: refused).
  */
 export function senderKind(sender) {
@@ -52,7 +59,7 @@ function plainObject(value) {
 }
 
 function checkPage(msg, sender) {
-  exactKeys(msg, ["type", "url", "html"], ["mtop", "trigger"]);
+  exactKeys(msg, ["type", "url", "html"], ["mtop", "trigger", "captured"]);
   const url = parseHttpUrl(msg.url);
   if (!url || !classifyMarketUrl(msg.url)) throw new Rejected("bad_url");
   if (!sameOrigin(msg.url, sender.url)) throw new Rejected("url_not_tab");
@@ -71,7 +78,38 @@ function checkPage(msg, sender) {
     mtop = JSON.parse(text);
   }
   if (msg.trigger !== undefined && !TRIGGERS.has(msg.trigger)) throw new Rejected("bad_trigger");
-  return { page: { url: url.href, html: msg.html, mtop }, bytes: htmlBytes + mtopBytes + 64 };
+  const { captured, capturedBytes } = checkCaptured(msg.captured, sender);
+  if (mtopBytes + capturedBytes > 2 * MAX_MTOP_BYTES) throw new Rejected("too_large");
+  const page = { url: url.href, html: msg.html, mtop };
+  if (captured.length) page.captured = captured;
+  return { page, bytes: htmlBytes + mtopBytes + capturedBytes + 64 };
+}
+
+/**
+ * Page-data answers the page fetched for itself: [{url, json}], each from the tab's own
+ * marketplace (AliExpress results lists, Shopee's product JSON), sizes capped.
+ */
+function checkCaptured(value, sender) {
+  if (value === undefined || value === null) return { captured: [], capturedBytes: 0 };
+  if (!Array.isArray(value) || value.length > MAX_CAPTURED) throw new Rejected("bad_captured");
+  const site = Sites.siteOf(sender.url);
+  const captured = [];
+  let capturedBytes = 0;
+  for (const entry of value) {
+    if (!plainObject(entry) || Object.keys(entry).sort().join() !== "json,url") {
+      throw new Rejected("bad_captured");
+    }
+    const url = parseHttpUrl(entry.url, MAX_URL_CHARS);
+    if (!url || !site || Sites.siteOf(url.href) !== site || !Sites.isCapture(site.id, url.href)) {
+      throw new Rejected("bad_captured");
+    }
+    if (!plainObject(entry.json)) throw new Rejected("bad_captured");
+    const text = JSON.stringify(entry.json);
+    capturedBytes += utf8Bytes(text);
+    if (capturedBytes > 2 * MAX_MTOP_BYTES) throw new Rejected("too_large");
+    captured.push({ url: url.href, json: JSON.parse(text) });
+  }
+  return { captured, capturedBytes };
 }
 
 function checkVerdicts(msg, sender) {
@@ -89,6 +127,27 @@ function checkVerdicts(msg, sender) {
     urls.push(value);
   }
   return { pageUrl: msg.pageUrl, urls: [...new Set(urls)] };
+}
+
+/** The discovery settings the extension's pages may change (the daemon checks them too). */
+function checkDiscovery(values) {
+  if (!plainObject(values)) throw new Rejected("bad_field");
+  const clean = {};
+  for (const [key, value] of Object.entries(values)) {
+    const type = DISCOVERY_KEYS[key];
+    if (!type) throw new Rejected("unknown_field");
+    if (type === "boolean") {
+      if (typeof value !== "boolean") throw new Rejected("bad_field");
+      clean[key] = value;
+    } else {
+      if (!Array.isArray(value) || value.length > 100
+          || value.some((k) => typeof k !== "string" || k.length > 200)) {
+        throw new Rejected("bad_field");
+      }
+      clean[key] = value.map((k) => k.trim()).filter(Boolean);
+    }
+  }
+  return clean;
 }
 
 /** Returns the cleaned message, or throws Rejected. */
@@ -120,10 +179,29 @@ export function validate(msg, sender) {
         throw new Rejected("bad_action");
       }
       return { type: msg.type, kind, id: msg.id, action: msg.action };
-    case "watch":
+    case "watch": {
       exactKeys(msg, ["type", "url"]);
-      if (!classifyMarketUrl(msg.url)) throw new Rejected("bad_url");
+      const what = classifyMarketUrl(msg.url);
+      if (!what || what.kind === "results") throw new Rejected("bad_url");
       return { type: msg.type, kind, url: msg.url };
+    }
+    case "sites":
+    case "sites-sync":
+    case "coverage":
+    case "discovery-get":
+      exactKeys(msg, ["type"]);
+      return { type: msg.type, kind };
+    case "open-alert":
+      exactKeys(msg, ["type", "id"]);
+      if (!Number.isInteger(msg.id) || msg.id < 1) throw new Rejected("bad_id");
+      return { type: msg.type, kind, id: msg.id };
+    case "start-sweep":
+      exactKeys(msg, ["type", "sweep"]);
+      if (!SWEEP_KINDS.has(msg.sweep)) throw new Rejected("bad_field");
+      return { type: msg.type, kind, sweep: msg.sweep };
+    case "discovery-set":
+      exactKeys(msg, ["type", "values"]);
+      return { type: msg.type, kind, values: checkDiscovery(msg.values) };
     case "test-connection":
       exactKeys(msg, ["type", "daemonUrl", "token"]);
       if (typeof msg.daemonUrl !== "string" || msg.daemonUrl.length > 200

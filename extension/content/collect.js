@@ -38,9 +38,7 @@
       const lazy = img.getAttribute("data-src") || "";
       body.push(`<img src="${escapeAttr(src)}"${lazy ? ` data-src="${escapeAttr(lazy)}"` : ""}>`);
     }
-    for (const a of document.querySelectorAll('a[href*="/item/"]')) {
-      body.push(`<a href="${escapeAttr(a.href)}"></a>`);
-    }
+    for (const href of itemLinks()) body.push(`<a href="${escapeAttr(href)}"></a>`);
     let html = `${doctype()}<html><head>${parts.join("\n")}</head><body>${body.join("\n")}</body></html>`;
     while (bytes(html) > PG.LIMITS.htmlBytes) {
       html = html.slice(0, Math.floor(html.length * 0.9));
@@ -83,6 +81,40 @@
     return { id, data: JSON.parse(serialised) };
   }
 
+  /**
+   * A captured page-data answer (results lists, Shopee's product JSON) as a plain object,
+   * or null. Untrusted text from the page's world: size-checked and parsed (JSONP allowed);
+   * the background checks it again.
+   */
+  function parseCaptured(text) {
+    if (typeof text !== "string" || text.length > PG.LIMITS.mtopText) return null;
+    let body = text.trim();
+    const jsonp = /^[\w$.]{1,64}\(([\s\S]*)\);?$/.exec(body);
+    if (jsonp) body = jsonp[1];
+    let obj;
+    try {
+      obj = JSON.parse(body);
+    } catch {
+      return null;
+    }
+    if (!obj || typeof obj !== "object" || Array.isArray(obj)) return null;
+    const serialised = JSON.stringify(obj);
+    return bytes(serialised) > PG.LIMITS.mtopBytes ? null : { json: obj, bytes: bytes(serialised) };
+  }
+
+  /** Links on the page to item pages of the same marketplace (deduplicated, in order). */
+  function itemLinks() {
+    const seen = new Set();
+    for (const a of document.links) {
+      const href = a.href;
+      if (!href || href.length > PG.LIMITS.urlChars || seen.has(href)) continue;
+      const what = PG.classify(href);
+      if (what && what.kind === "item") seen.add(href);
+      if (seen.size >= PG.LIMITS.urls) break;
+    }
+    return [...seen];
+  }
+
   /** Image URLs shown on the page (http(s), deduplicated, at most LIMITS.urls). */
   function imageUrls() {
     const seen = new Set();
@@ -103,5 +135,5 @@
     return [...seen];
   }
 
-  Object.assign(PG, { pageHtml, parseMtop, imageUrls });
+  Object.assign(PG, { pageHtml, parseMtop, parseCaptured, itemLinks, imageUrls });
 })();

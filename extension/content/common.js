@@ -3,22 +3,14 @@
 "use strict";
 globalThis.PicGuard = (() => {
   const ext = globalThis.browser ?? globalThis.chrome;
-  const ITEM_PATH = /\/(?:item|i)\/(?:[^/?#]*\/)?(\d{6,20})\.html?/i;
-  const STORE_PATH = /\/store\/(?:[^/?#]+\/)*?(\d{3,20})(?=[._/?#]|$)/i;
+  const Sites = globalThis.PicGuardSites;   // shared/sites.js, loaded just before
 
-  /** What the current address shows: {kind: "item"|"store", id, key} or null. */
+  /**
+   * What the current address shows: {site, kind: "item"|"store"|"results", id, key} or
+   * null (a page PicGuard leaves alone).
+   */
   function classify(href = location.href) {
-    let url;
-    try {
-      url = new URL(href);
-    } catch {
-      return null;
-    }
-    const item = ITEM_PATH.exec(url.pathname);
-    if (item) return { kind: "item", id: item[1], key: `item:${item[1]}` };
-    const store = STORE_PATH.exec(url.pathname);
-    if (store) return { kind: "store", id: store[1], key: `store:${store[1]}` };
-    return null;
+    return Sites.classify(href);
   }
 
   function t(key, substitutions) {
@@ -34,8 +26,8 @@ globalThis.PicGuard = (() => {
   }
 
   return {
-    ext, classify, t, send,
+    ext, classify, t, send, Sites,
     LIMITS: { htmlBytes: 5 * 1024 * 1024, mtopBytes: 2 * 1024 * 1024, mtopText: 3 * 1024 * 1024,
-      urls: 500, urlChars: 2048 },
+      urls: 500, urlChars: 2048, captures: 12, capturedBytes: 4 * 1024 * 1024 },
   };
 })();

@@ -1,6 +1,7 @@
-// PicGuard content script (isolated world), top frame of AliExpress pages.
-// Pushes item and store pages to PicGuard's background (never to the daemon), re-pushes
-// when a single-page navigation changes the item, and marks the seller's photos.
+// PicGuard content script (isolated world), top frame of marketplace pages.
+// Pushes item, store and results pages to PicGuard's background (never to the daemon),
+// re-pushes when a single-page navigation changes the page or when more results arrive
+// (scrolling, the next page), once per change, and marks the seller's photos.
 "use strict";
 (() => {
   const PG = globalThis.PicGuard;
@@ -8,12 +9,14 @@
   PG.started = true;
   const { ext } = PG;
   const HELLO = "picguard:connect:v1";
-  const MTOP_RE = /mtop\.aliexpress\.pdp\.pc\.query/i;
+  const PDP_RE = /mtop\.aliexpress\.pdp\.pc\.query/i;
 
   let current = PG.classify();
   let lastHref = location.href;
   const mtops = new Map();  // item key -> captured mtop answer (the last few items)
-  let pushedKey = null;     // the item/store last handed to the background
+  let captured = [];        // [{url, json, bytes}] page-data answers for the page on screen
+  let pushedKey = null;     // the page last handed to the background
+  let pushedSignature = ""; // what it held then (results: item links and captured answers)
   let pushTimer = 0;
   let blockedRetries = 0;
   const verdicts = new Map();   // image URL -> verdict
@@ -23,12 +26,12 @@
 
   // A private channel to our page-world script (content/main-world.js). Posted before any
   // page script runs; messages that arrive on the window itself are never read.
-  // Without it the page is still pushed, only without the captured mtop answer.
+  // Without it the page is still pushed, only without the captured answers.
   try {
     const channel = new MessageChannel();
     channel.port1.onmessage = (event) => onMainWorld(event.data);
     window.postMessage({ type: HELLO }, "*", [channel.port2]);
-  } catch { /* no channel: no mtop capture on this page */ }
+  } catch { /* no channel: no capture on this page */ }
 
   function onMainWorld(data) {
     if (!data || typeof data !== "object") return;
@@ -36,19 +39,41 @@
       checkNavigation();
       return;
     }
-    if (data.kind !== "mtop" || typeof data.url !== "string" || !MTOP_RE.test(data.url)) return;
+    if (data.kind !== "capture" || typeof data.url !== "string") return;
     checkNavigation();
-    const parsed = PG.parseMtop(data.text);
+    if (current && current.site === "aliexpress" && PDP_RE.test(data.url)) {
+      onMtop(data.text);
+      return;
+    }
+    if (!current || !PG.Sites.isCapture(current.site, data.url)) return;
+    const parsed = PG.parseCaptured(data.text);
+    if (!parsed) return;
+    const total = captured.reduce((sum, c) => sum + c.bytes, 0) + parsed.bytes;
+    if (captured.length >= PG.LIMITS.captures || total > PG.LIMITS.capturedBytes) return;
+    captured.push({ url: data.url.slice(0, PG.LIMITS.urlChars), json: parsed.json,
+      bytes: parsed.bytes });
+    if (pushedKey === current.key) schedulePush("capture", 800);
+  }
+
+  function onMtop(text) {
+    const parsed = PG.parseMtop(text);
     if (!parsed) return;
     // Filed under the item it names; one without an id belongs to the item on screen
     // (aliexpress.us shows a second id space in its URLs, so there the screen wins).
     const usSite = /(^|\.)aliexpress\.us$/i.test(location.hostname);
-    const key = parsed.id && !usSite ? `item:${parsed.id}` : current && current.key;
+    const key = parsed.id && !usSite ? `aliexpress:item:${parsed.id}` : current && current.key;
     if (!key) return;
     mtops.delete(key);
     mtops.set(key, parsed.data);
     while (mtops.size > 3) mtops.delete(mtops.keys().next().value);
     if (current && key === current.key && pushedKey === current.key) schedulePush("mtop", 300);
+  }
+
+  /** What the page holds now: a results page is pushed again only when this changes. */
+  function signature() {
+    if (!current) return "";
+    if (current.kind !== "results") return `${current.key}|${mtops.has(current.key)}`;
+    return `${current.key}|${PG.itemLinks().length}|${captured.length}`;
   }
 
   function schedulePush(trigger, delay) {
@@ -59,10 +84,14 @@
   async function push(trigger) {
     if (!current) return;
     const key = current.key;
+    const now = signature();
+    if (key === pushedKey && now === pushedSignature && trigger !== "retry") return;
     const { html } = PG.pageHtml();
     const message = { type: "page", url: location.href, html, trigger };
     if (mtops.has(key)) message.mtop = mtops.get(key);
+    if (captured.length) message.captured = captured.map(({ url, json }) => ({ url, json }));
     pushedKey = key;
+    pushedSignature = now;
     await PG.send(message);
   }
 
@@ -73,6 +102,8 @@
     if ((now && now.key) === (current && current.key)) return;
     current = now;
     pushedKey = null;
+    pushedSignature = "";
+    captured = [];
     blockedRetries = 0;
     verdicts.clear();
     verdictTries = 0;
@@ -156,12 +187,18 @@
   addEventListener("hashchange", checkNavigation);
   setInterval(checkNavigation, 1000);
 
-  // Images added later (lazy galleries, carousels): ask about the new ones.
+  // Images added later (lazy galleries, carousels, results that arrive by scrolling): ask
+  // about the new ones; a results page that gained items is pushed again.
   let mutationTimer = 0;
   new MutationObserver(() => {
     clearTimeout(mutationTimer);
     mutationTimer = setTimeout(() => {
-      if (!current || pushedKey !== current.key || Date.now() - lastVerdictAsk < 2000) return;
+      if (!current || pushedKey !== current.key) return;
+      if (current.kind === "results" && signature() !== pushedSignature) {
+        schedulePush("more", 500);
+        return;
+      }
+      if (Date.now() - lastVerdictAsk < 2000) return;
       const fresh = PG.imageUrls().some((url) => !verdicts.has(url));
       if (fresh) askVerdicts();
       else applyMarks();
@@ -169,6 +206,7 @@
   }).observe(document, { childList: true, subtree: true, attributes: true,
     attributeFilter: ["src", "data-src"] });
 
-  PG.state = () => ({ current, pushedKey, hasMtop: Boolean(current && mtops.has(current.key)),
+  PG.state = () => ({ current, pushedKey, pushedSignature, captured: captured.length,
+    hasMtop: Boolean(current && mtops.has(current.key)),
     verdicts: Object.fromEntries(verdicts), marked: PG.markedImages() });
 })();

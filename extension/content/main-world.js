@@ -1,12 +1,18 @@
-// PicGuard, page (MAIN) world, AliExpress tabs only, document_start.
-// Captures the `mtop.aliexpress.pdp.pc.query` response the page fetches for itself, and
-// single-page navigations, and hands them to PicGuard's isolated content script over a
+// PicGuard, page (MAIN) world, marketplace tabs only, document_start.
+// Captures the page-data answers the page fetches for itself (AliExpress: the item's
+// `mtop.aliexpress.pdp.pc.query` and the results lists that arrive by scrolling or paging;
+// Shopee: its product JSON), and single-page navigations, and hands them to PicGuard's isolated content script over a
 // private MessageChannel. It changes nothing the page sees: responses are cloned, the
 // original objects are returned untouched, and no global is added.
 (() => {
   "use strict";
   const HELLO = "picguard:connect:v1";
-  const MTOP_RE = /mtop\.aliexpress\.pdp\.pc\.query/i;
+  // Kept in step with CAPTURE in shared/sites.js (not loaded here: this world is the page's,
+  // and PicGuard adds no global to it). The isolated script keeps only its site's answers.
+  const CAPTURE_RES = [/mtop\.aliexpress\.pdp\.pc\.query/i, /\/fn\/search-pc\/index/i,
+    /mtop\.aliexpress\.(?:[a-z.]*search[a-z.]*|store\.[a-z.]*(?:list|items?)[a-z.]*)/i,
+    /\/api\/v4\/pdp\/get_pc\b/i, /\/api\/v4\/item\/get\b/i, /\/api\/v4\/search\/search_items\b/i];
+  const wanted = (url) => CAPTURE_RES.some((re) => re.test(url));
   const MAX_TEXT = 3 * 1024 * 1024;
   let port = null;
   const pending = [];
@@ -31,7 +37,7 @@
 
   function capture(url, text) {
     if (typeof text === "string" && text.length > 0 && text.length <= MAX_TEXT) {
-      send({ kind: "mtop", url: String(url).slice(0, 4096), text, href: location.href });
+      send({ kind: "capture", url: String(url).slice(0, 4096), text, href: location.href });
     }
   }
 
@@ -48,8 +54,11 @@
   if (typeof originalFetch === "function") {
     const wrapped = function fetch(input, init) {
       const promise = originalFetch.apply(this, arguments);
-      const url = urlOf(input);
-      if (MTOP_RE.test(url)) {
+      let url = urlOf(input);
+      try {
+        url = new URL(url, location.href).href;
+      } catch { /* keep as given */ }
+      if (wanted(url)) {
         promise.then((response) => {
           try {
             response.clone().text().then((text) => capture(url, text), () => {});
@@ -66,8 +75,11 @@
   if (XHR) {
     const originalOpen = XHR.open;
     XHR.open = function open(method, url) {
-      const target = urlOf(url);
-      if (MTOP_RE.test(target)) {
+      let target = urlOf(url);
+      try {
+        target = new URL(target, location.href).href;
+      } catch { /* keep as given */ }
+      if (wanted(target)) {
         this.addEventListener("load", () => {
           try {
             const type = this.responseType;

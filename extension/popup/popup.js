@@ -1,5 +1,6 @@
-// The popup: connection state, recent alerts with both thumbnails, "watch this listing or
-// store", and links to the daemon's dashboard and to the settings.
+// The popup: connection state, coverage per channel and the sweeps' state, "find copies of
+// my photos", recent alerts with both thumbnails (each opens in the dashboard), "watch this
+// listing or store", and links to the daemon's dashboard and to the settings.
 import { classifyMarketUrl } from "../background/urls.js";
 import { el, ext, localize, requestAccess, send, t, uiLanguage } from "../shared/i18n.js";
 
@@ -46,6 +47,9 @@ function alertItem(alert) {
   } else {
     actions.append(el("span", { class: "muted", text: t(`alertState_${alert.state}`) }));
   }
+  const open = el("button", { type: "button", class: "link open-alert", text: t("openInDashboard") });
+  open.addEventListener("click", () => send({ type: "open-alert", id: alert.id }));
+  actions.append(open);
   if (alert.other.listingUrl) {
     actions.append(el("a", { href: alert.other.listingUrl, target: "_blank", rel: "noreferrer",
       text: t("openListing") }));
@@ -102,14 +106,43 @@ function showState(status) {
   return state;
 }
 
+const CHANNELS = ["browsing", "results", "image_search", "keyword_sweep", "store_sweep", "watch"];
+const num = (v) => (Number.isInteger(v) && v >= 0 ? v : 0);
+
+function coverageRow(channel, c) {
+  const sweeps = ["image_search", "keyword_sweep", "store_sweep"].includes(channel)
+    ? t("coverageSweepCounts", [String(num(c.sweeps_done)), String(num(c.sweeps_blocked))]) : "";
+  return el("tr", { "data-channel": channel }, [
+    el("td", { text: t(`channel_${channel}`) }),
+    el("td", { text: String(num(c.listings_today)) }),
+    el("td", { text: String(num(c.listings_total)) }),
+    el("td", { text: sweeps }),
+    el("td", { text: typeof c.next_due === "string" ? formatTime(c.next_due) : "" }),
+  ]);
+}
+
+async function loadCoverage() {
+  const answer = await send({ type: "coverage" });
+  if (!answer.ok) return;
+  $("sweep-box").hidden = false;
+  const raw = answer.coverage && typeof answer.coverage === "object" ? answer.coverage : {};
+  const channels = raw.channels && typeof raw.channels === "object" ? raw.channels : raw;
+  $("coverage").tBodies[0].replaceChildren(...CHANNELS.map((ch) => coverageRow(ch,
+    channels[ch] && typeof channels[ch] === "object" ? channels[ch] : {})));
+  const paused = answer.sweeps?.paused;
+  const box = $("sweep-paused");
+  box.hidden = !paused;
+  box.dataset.reason = paused?.reason ?? "";
+  if (paused) box.textContent = t(`paused_${paused.reason}`) || paused.message;
+}
+
 /** The page to offer "watch" for: the active tab, or (popup opened in a tab) the last
  * AliExpress tab the seller looked at. */
 async function targetTab() {
   const [active] = await ext.tabs.query({ active: true, lastFocusedWindow: true });
-  if (active && classifyMarketUrl(active.url)) return active;
-  const tabs = await ext.tabs.query({ url: ["*://*.aliexpress.com/*", "*://*.aliexpress.us/*",
-    "*://*.aliexpress.ru/*"] });
-  return tabs.filter((tab) => classifyMarketUrl(tab.url))
+  if (active && ["item", "store"].includes(classifyMarketUrl(active.url)?.kind)) return active;
+  const tabs = await ext.tabs.query({});
+  return tabs.filter((tab) => ["item", "store"].includes(classifyMarketUrl(tab.url)?.kind))
     .sort((a, b) => (b.lastAccessed ?? 0) - (a.lastAccessed ?? 0))[0] ?? null;
 }
 
@@ -142,6 +175,14 @@ async function main() {
   $("options").addEventListener("click", () => ext.runtime.openOptionsPage());
   $("open-options-help").addEventListener("click", () => ext.runtime.openOptionsPage());
   $("dashboard").addEventListener("click", () => send({ type: "open-dashboard" }));
+  $("find-copies").addEventListener("click", async () => {
+    $("find-copies").disabled = true;
+    const answer = await send({ type: "start-sweep", sweep: "image" });
+    $("sweep-result").textContent = answer.ok ? t(answer.paused === "consent" ? "sweepNeedsConsent" : "sweepStarted")
+      : answer.error === "refused" ? t("sweepNeedsConsent") : errorText(answer.error);
+    $("find-copies").disabled = false;
+    await loadCoverage();
+  });
   $("grant").addEventListener("click", async () => {
     await requestAccess().catch(() => false);
     await refresh();
@@ -155,6 +196,7 @@ async function refresh() {
   document.body.dataset.ready = "true";
   await Promise.all([
     state === "connected" ? loadAlerts() : Promise.resolve(),
+    state === "connected" ? loadCoverage() : Promise.resolve(),
     setupWatch(state === "connected"),
   ]);
   document.body.dataset.loaded = "true";

@@ -1,0 +1,214 @@
+"""The competitor index at scale: `check` and reverse matching as queries of 10^4-10^5 images.
+
+    python -m bench.competitor_set --size 10000     # build the set first (resumable, cached)
+    python -m bench.competitor_index --size 10000
+    python -m bench.competitor_index --quick        # 2,000 images, 10 originals, 100 queries
+
+The set (bench/competitor_set.py): real photos, the 36 tier A-D edits of ORIGINALS of
+them, and distractors of real content (crops, collages, edits of other photos). Queried
+by the originals (as registered catalog photos: analysed with mirrored features):
+recall per tier through the index (candidates verified with compare() on the stored
+thumbnail) beside compare() on every copy (the pairwise scan); false matches over
+unrelated photos none of which is in the set; query time (median, p95, one core; the
+query photo's own analysis is timed apart); index build time, resident memory and disk
+per image; extrapolation to 10^6. Analyses of the queries are cached under /tmp.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import pickle
+import statistics
+import tempfile
+import time
+from collections import defaultdict
+from pathlib import Path
+
+import numpy as np
+
+from bench.competitor_set import CACHE_DIR, EDITS_AD, chunk_path, load_chunks, make_plan
+from bench.robustness import SAME_PHOTO_PHASH, log, one_core
+from daemon.matching.compare import Analysis, analyse, compare
+from daemon.matching.competitor_index import CompetitorIndex
+from daemon.matching.competitor_verify import thumbnail_analysis, verify
+from daemon.matching.fingerprint import compute_fingerprint, hamming64
+
+TIER = {e.name: e.tier for e in EDITS_AD}
+
+
+def _rss() -> int:
+    with open("/proc/self/statm") as f:
+        return int(f.read().split()[1]) * os.sysconf("SC_PAGE_SIZE")
+
+
+def _query_analyses(paths: list[str], cache: Path) -> dict[str, Analysis]:
+    """analyse() of each path (as stored blobs, cached between runs)."""
+    saved: dict[str, tuple[bytes, bytes, str]] = {}
+    if cache.exists():
+        saved = pickle.loads(cache.read_bytes())  # noqa: S301 (written by this bench)
+    todo = [p for p in paths if p not in saved]
+    for k, p in enumerate(todo, start=1):
+        a = analyse(p)
+        saved[p] = (a.fingerprint.to_bytes(), a.features_bytes(), a.sha256)
+        if k % 100 == 0:
+            log(f"  query analyses: {k}/{len(todo)}")
+    if todo:
+        cache.write_bytes(pickle.dumps(saved))
+    return {p: Analysis.from_stored(*saved[p]) for p in paths}
+
+
+class Thumbs:
+    """The set's thumbnails and fingerprint blobs on disk, read back by image id."""
+
+    def __init__(self, path: Path) -> None:
+        self.path, self._at, self._f = path, {}, open(path, "wb")  # noqa: SIM115
+
+    def put(self, image_id: int, thumb: bytes, blob: bytes | None, sha: str) -> None:
+        raw = pickle.dumps((thumb, blob, sha))
+        self._at[image_id] = (self._f.tell(), len(raw))
+        self._f.write(raw)
+
+    def rows(self, ids: list[int]) -> list[dict]:
+        self._f.flush()
+        out = []
+        with open(self.path, "rb") as f:
+            for i in ids:
+                if i in self._at:
+                    off, n = self._at[i]
+                    f.seek(off)
+                    thumb, blob, sha = pickle.loads(f.read(n))  # noqa: S301 (ours)
+                    out.append({"id": i, "thumb": thumb, "data": blob, "sha256": sha})
+        return out
+
+
+def build_index(size: int, directory: Path, thumbs: Thumbs) -> tuple[CompetitorIndex, dict]:
+    """The index over the first `size` images, with its build time, memory and disk."""
+    index = CompetitorIndex(directory)
+    base, t_index = _rss(), 0.0
+    for chunk in load_chunks(size):
+        for image_id, phash, blob, desc, thumb, sha in chunk:
+            thumbs.put(image_id, thumb, blob, sha)
+            t = time.perf_counter()
+            index.add(image_id, phash, np.frombuffer(desc, np.uint8).reshape(-1, 32))
+            t_index += time.perf_counter() - t
+        del chunk
+    t = time.perf_counter()
+    index.close()
+    t_index += time.perf_counter() - t
+    disk = sum(p.stat().st_size for p in directory.iterdir())
+    return index, {"build_s": t_index, "rss": _rss() - base, "disk": disk,
+                   "memory_bytes": index.memory_bytes()}
+
+
+def run(size: int, originals: int, unrelated: int, workdir: Path) -> dict:
+    plan = make_plan(size)
+    have = sum(1 for c in range((size + 999) // 1000) if chunk_path(CACHE_DIR, c).exists())
+    if have * 1000 < size:
+        raise SystemExit(f"only {have * 1000:,} of {size:,} images are built; run "
+                         f"python -m bench.competitor_set --size {size} first")
+    thumbs = Thumbs(workdir / "thumbs.bin")
+    log(f"competitor index: building over {size:,} images")
+    index, figures = build_index(size, workdir / "index", thumbs)
+    log(f"  built in {figures['build_s']:.1f} s; approximate={index.approximate}")
+    copies: dict[str, list[tuple[int, str]]] = defaultdict(list)
+    for k, item in enumerate(plan.items):
+        if item[0] == "copy":
+            copies[item[1]].append((k + 1, TIER[item[2]]))
+    origs = list(copies)[:originals]
+    qa = _query_analyses(origs + plan.unrelated[:unrelated], CACHE_DIR / "query-analyses.pkl")
+
+    recall: dict[str, list[tuple[bool, bool]]] = defaultdict(list)
+    t_orig: list[float] = []
+    for o in origs:
+        a = qa[o]
+        t = time.perf_counter()
+        cands = [c.image_id for c in index.candidates(a)]
+        found = {i for i, r in verify(a, thumbs.rows(cands)) if r.kind == "copy"}
+        t_orig.append(time.perf_counter() - t)
+        for image_id, tier in copies[o]:
+            [row] = thumbs.rows([image_id])
+            pairwise = compare(a, thumbnail_analysis(row, mirror=False)).kind == "copy"
+            recall[tier].append((image_id in found, pairwise))
+    false, dups, t_un, n_cands = [], 0, [], []
+    for u in plan.unrelated[:unrelated]:
+        a = qa[u]
+        t = time.perf_counter()
+        cands = [c.image_id for c in index.candidates(a)]
+        hits = list(verify(a, thumbs.rows(cands)))
+        t_un.append(time.perf_counter() - t)
+        n_cands.append(len(cands))
+        for image_id, r in hits:
+            item = plan.items[image_id - 1]
+            srcs = [item[1]] if isinstance(item[1], str) else list(item[1])
+            if any(hamming64(compute_fingerprint(s).phash, a.fingerprint.phash)
+                   <= SAME_PHOTO_PHASH for s in srcs):
+                dups += 1  # the same photo is in both dataset folders (SOURCES.md)
+            else:
+                false.append((Path(u).name, image_id, item[0], r.kind, r.details.get("inliers")))
+    return {"size": size, **figures, "recall": recall, "false": false, "dups": dups,
+            "t_orig": t_orig, "t_un": t_un, "cands": n_cands, "unrelated": unrelated,
+            "approximate": index.approximate}
+
+
+def report(res: dict) -> None:
+    n = res["size"]
+    print(f"\n== {n:,} competitor images (inverted file: {res['approximate']}) ==")
+    print(f"Build (index only, from analysed images): {res['build_s']:.1f} s "
+          f"({1000 * res['build_s'] / n:.2f} ms an image)")
+    print(f"Memory: resident growth {res['rss'] / 2**20:.0f} MB "
+          f"({res['rss'] / n / 1024:.2f} KB an image); memory_bytes() "
+          f"{res['memory_bytes'] / 2**20:.0f} MB")
+    print(f"Disk: {res['disk'] / 2**20:.1f} MB ({res['disk'] / n / 1024:.2f} KB an image; "
+          "the thumbnail the store already keeps comes on top)")
+    print("Recall (copy) per tier: through the index vs pairwise compare() on the same copies")
+    for tier in sorted(res["recall"]):
+        v = res["recall"][tier]
+        vi, pw = sum(x for x, _ in v) / len(v), sum(y for _, y in v) / len(v)
+        print(f"  tier {tier}: index {100 * vi:6.2f}%  pairwise {100 * pw:6.2f}%  "
+              f"gap {100 * (pw - vi):5.2f} points  ({len(v)} copies)")
+    f = res["false"]
+    print(f"False matches over {res['unrelated']} unrelated queries: {len(f)} (copy "
+          f"{sum(x[3] == 'copy' for x in f)}, similar {sum(x[3] == 'similar' for x in f)}); "
+          f"dataset duplicates skipped {res['dups']}")
+    for x in f[:8]:
+        print(f"    {x}")
+    for label, ts in (("unrelated photo", res["t_un"]), ("original (has copies)", res["t_orig"])):
+        ts = sorted(ts)
+        print(f"Query time, {label}: median {1000 * statistics.median(ts):.0f} ms, "
+              f"p95 {1000 * ts[int(0.95 * (len(ts) - 1))]:.0f} ms ({len(ts)} queries, one core, "
+              "candidates + verification; the query's own analysis excluded)")
+    print(f"Candidates verified per unrelated query: median {statistics.median(res['cands']):.0f}"
+          f", max {max(res['cands'])}")
+
+
+def main(argv: list[str] | None = None) -> None:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawTextHelpFormatter)
+    ap.add_argument("--size", type=int, nargs="+", default=[10_000])
+    ap.add_argument("--originals", type=int, default=60)
+    ap.add_argument("--unrelated", type=int, default=1000)
+    ap.add_argument("--quick", action="store_true")
+    args = ap.parse_args(argv)
+    if args.quick:
+        args.size, args.originals, args.unrelated = [2000], 10, 100
+    one_core()
+    results = []
+    for size in args.size:
+        with tempfile.TemporaryDirectory(prefix="pg-competitor-bench-") as d:
+            res = run(size, args.originals, args.unrelated, Path(d))
+        report(res)
+        results.append(res)
+    if len(results) >= 2:
+        a, b = results[0], results[-1]
+        per_img_mem = (b["rss"] - a["rss"]) / (b["size"] - a["size"])
+        per_img_disk = b["disk"] / b["size"]
+        ta, tb = statistics.median(a["t_un"]), statistics.median(b["t_un"])
+        slope = (tb - ta) / (b["size"] - a["size"])
+        print(f"\nExtrapolated to 10^6 images (linear in the measured growth): resident "
+              f"~{(b['rss'] + per_img_mem * (1e6 - b['size'])) / 2**30:.1f} GB, disk "
+              f"~{per_img_disk * 1e6 / 2**30:.1f} GB, unrelated query median "
+              f"~{1000 * (tb + slope * (1e6 - b['size'])):.0f} ms")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,1 @@
+"""Backups the seller can trust: snapshot (while the daemon runs), verify, restore, schedule."""
