@@ -8,7 +8,7 @@ resumes where it stopped.
     python -m bench.competitor_set --size 100000        # build (resumable) and exit
 
 Plan: 1,000 clothing photos are kept out as unrelated queries (nothing of them is in the
-set); ORIGINALS other photos get the 36 tier A-D edits of bench/edits.py; every other
+set); ORIGINALS other photos get the 36 tier A-D edits of tests/edits.py; every other
 photo is in the set as published; the rest are distractors made of real content:
 random crops (25-70% of the area), 2x2 collages of four other photos, and random A-D
 edits of other photos.
@@ -25,8 +25,8 @@ from pathlib import Path
 
 from PIL import Image
 
-from bench.edits import EDITS, apply, encode
 from bench.robustness import appliance_files, clothing_files, log, one_core, run_pool
+from tests.edits import EDITS, apply, encode
 
 CACHE_DIR = Path("/tmp/picguard-bench-competitors")
 CHUNK = 1000

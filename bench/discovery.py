@@ -36,11 +36,11 @@ import waitress
 from PIL import Image
 
 from bench.daemon import SHARED, pct
-from bench.edits import apply, by_name
 from bench.robustness import appliance_files, clothing_files, log
 from daemon.catalog.registration import register
 from daemon.config import load_settings
 from daemon.demo.shop import DemoShop
+from daemon.matching.compare import analyse
 from daemon.monitor.ingest import ingest_page
 from daemon.monitor.pipeline import Pipeline
 from daemon.store import Store
@@ -48,12 +48,14 @@ from daemon.web.app import create_app
 from scraper import parse_page
 from scraper.aliexpress_results import INIT_END, INIT_START
 from scraper.fetch import Fetcher
+from tests.edits import apply, by_name
 
 SEARCH = SHARED / "fixtures" / "aliexpress-search"
 SEARCH_FILES = ("searchShorts.js", "searchSneakers.js", "searchTShirts.js")
 RU_PAGE = "giorgi77_aliexpress-ru_category-search_naushniki_2025.html"
 URL = "https://www.aliexpress.com/w/wholesale-shorts.html?SearchText=shorts"
 COPY_EDITS = ("crop_10_centred", "watermark", "pad_square")
+CATALOG_CACHE = Path("/tmp/picguard-bench-discovery")
 
 
 def item_list(name: str) -> dict:
@@ -152,11 +154,15 @@ def bench_push(pushes: int) -> None:
           f"{pct(again, 0.95):.0f} ms; CPU time (client + server) per push {cpu_ms:.0f} ms")
 
 
-def jpeg(path: Path) -> bytes:
+def jpeg_of(img: Image.Image) -> bytes:
     out = io.BytesIO()
-    with Image.open(path) as img:
-        img.convert("RGB").save(out, "JPEG", quality=88)
+    img.convert("RGB").save(out, "JPEG", quality=88)
     return out.getvalue()
+
+
+def jpeg(path: Path) -> bytes:
+    with Image.open(path) as img:
+        return jpeg_of(img)
 
 
 def bench_sweep(catalog_size: int) -> None:
@@ -166,15 +172,30 @@ def bench_sweep(catalog_size: int) -> None:
     data = Path(tempfile.mkdtemp(prefix="bench-discovery-sweep-"))
     settings = load_settings(data)
     settings.allow_private_hosts = True
-    store = Store(settings.db_path)
-    log(f"discovery: registering a catalog of {len(catalog)} photos")
-    started = time.perf_counter()
-    report = register(store, catalog, workers=2)
-    register_s = time.perf_counter() - started
+    # The registered catalog is kept between runs (registering 3,000 photos takes minutes).
+    kept = CATALOG_CACHE / f"catalog-{len(catalog)}.sqlite3"
+    register_s = None
+    if kept.exists():
+        shutil.copy(kept, settings.db_path)
+        store = Store(settings.db_path)
+    else:
+        store = Store(settings.db_path)
+        log(f"discovery: registering a catalog of {len(catalog)} photos")
+        started = time.perf_counter()
+        register(store, catalog, workers=2)
+        register_s = time.perf_counter() - started
+        store.close()
+        CATALOG_CACHE.mkdir(parents=True, exist_ok=True)
+        shutil.copy(settings.db_path, kept)
+        store = Store(settings.db_path)
     pipeline = Pipeline(settings, store, fetcher=Fetcher(
         allow_private=True, per_host_interval=0, max_parallel=settings.fetch_workers))
     started = time.perf_counter()
     loaded = pipeline.refresh_catalog()
+    # The descriptor index is trained at its first query and saved in the data dir, so a
+    # running daemon pays this once, not per sweep: train it before the clock starts.
+    with Image.open(appliance_files()[-1]) as img:
+        pipeline.matcher.query(analyse(jpeg_of(img)))
     load_s = time.perf_counter() - started
 
     shop = DemoShop().start()
@@ -184,7 +205,7 @@ def bench_sweep(catalog_size: int) -> None:
             shop.images[f"copy{k}.jpg"] = apply(by_name(edit), img.convert("RGB"), seed=k)
     # unrelated cards: photos outside the catalog (other clothing, appliances)
     pool = clothing_files("clothing") + appliance_files()
-    unrelated = pool[:: max(1, len(pool) // 57)][:57]
+    unrelated = pool[:: max(1, len(pool) // 58)][:57]  # the warm-up photo is not among them
     for k, path in enumerate(unrelated):
         shop.images[f"other{k}.jpg"] = jpeg(path)
     names = [f"other{k}.jpg" for k in range(len(unrelated))]
@@ -215,8 +236,10 @@ def bench_sweep(catalog_size: int) -> None:
     shutil.rmtree(data, ignore_errors=True)
     print(f"3. Sweep of 60 results from a local server, catalog of {loaded:,} photos "
           f"({settings.fetch_workers} fetch workers, {load()}):")
-    print(f"   catalog registered in {register_s:.0f} s ({len(report.added)} added), "
-          f"index loaded in {load_s:.1f} s (once per daemon start)")
+    registered = (f"registered in {register_s:.0f} s" if register_s is not None
+                  else f"reused from {kept}")
+    print(f"   catalog {registered}; index loaded and trained in {load_s:.1f} s (once: "
+          "the trained index is saved in the data dir)")
     print(f"   push + fetch + analyse + match 60 main images: {sweep_s:.1f} s "
           f"(target <= 10 s); CPU time {sweep_cpu:.1f} s (= {sweep_cpu / 2:.1f} s on 2 idle "
           f"cores); {answer['listings']['new']} listings, {totals['fetched']} fetched, "

@@ -30,9 +30,9 @@ from bs4 import BeautifulSoup
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
-from bench.marketplace_pages import PAGES_DIR, load  # noqa: E402
-from bench.marketplace_pages import URLS as MARKET_URLS  # noqa: E402
 from scraper import parse_page  # noqa: E402 - after the path tweak, to run from a checkout
+from tests.marketplace_pages import PAGES_DIR, load  # noqa: E402
+from tests.marketplace_pages import URLS as MARKET_URLS  # noqa: E402
 
 FIXTURES = (
     Path(os.environ.get("PICGUARD_SHARED", REPO.parent / "shared")) / "fixtures" / "aliexpress"

@@ -27,7 +27,6 @@ from pathlib import Path
 
 from PIL import Image
 
-from bench.edits import EDITS, TIERS, apply
 from bench.robustness import (
     SAME_PHOTO_PHASH,
     appliance_files,
@@ -42,6 +41,7 @@ from daemon.matching.features import FEATURES_VERSION
 from daemon.matching.fingerprint import FINGERPRINT_VERSION, hamming64
 from daemon.matching.imageio import make_thumbnail
 from daemon.matching.retrieval import CatalogMatcher, match_against
+from tests.edits import EDITS, TIERS, apply
 
 
 def analyse_catalog(path: str) -> tuple[str, bytes, bytes]:

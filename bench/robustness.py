@@ -11,7 +11,7 @@ with sharpening, square padding with badge and price strip. Hard negatives: colo
 variants (appliances/) and same-backdrop pairs (clothing/ and clothing-train/).
 
 Originals are real photos (clothing/ and appliances/); edited copies are made at run
-time with a fixed seed (bench/edits.py). The "old rule" printed beside is plain
+time with a fixed seed (tests/edits.py). The "old rule" printed beside is plain
 `imagehash.phash(Image.open(p))` within 10 bits, the hash-only rule it replaces.
 """
 
@@ -35,9 +35,9 @@ import imagehash
 import numpy as np
 from PIL import Image
 
-from bench.edits import EDITS, TIERS, apply
-from daemon.matching.compare import Analysis, analyse, compare, evidence
+from daemon.matching.compare import Analysis, analyse, compare, measurements
 from daemon.matching.fingerprint import FINGERPRINT_BYTES, compute_fingerprint, hamming64
+from tests.edits import EDITS, TIERS, apply
 
 PHOTOS = Path(os.environ.get("PICGUARD_SHARED", Path(__file__).resolve().parents[2] / "shared")
               ) / "data" / "photos"
@@ -121,7 +121,7 @@ def _old_phash(data: bytes | Path) -> imagehash.ImageHash:
 
 
 def positives_for(job: tuple[int, str, list[str], str]) -> tuple[list[dict], bytes, dict, str]:
-    """All edits of one original (of the given tiers): compare() result, full evidence,
+    """All edits of one original (of the given tiers): compare() result, all measurements,
     old rule, timings."""
     idx, path, other_paths, tiers = job
     im = Image.open(path).convert("RGB")
@@ -144,7 +144,7 @@ def positives_for(job: tuple[int, str, list[str], str]) -> tuple[list[dict], byt
         rows.append({"original": path, "edit": e.name, "tier": e.tier, "kind": res.kind,
                      "layer": res.details.get("layer"), "score": res.score,
                      "old": bool((old0 - _old_phash(data)) <= OLD_RULE_MAX),
-                     "ev": evidence(orig, copy)})
+                     "ev": measurements(orig, copy)})
     blob = orig.fingerprint.to_bytes() + b"|" + orig.features_bytes()
     return rows, blob, {"analyse": [t_an, *t_copy_an], "compare": t_cmp}, path
 
@@ -163,7 +163,7 @@ def negatives_for(job: tuple[str, bytes, bytes, str, str]) -> dict:
     res = compare(a, b)
     dt = time.perf_counter() - t0
     return {"set": label, "a": name_a, "b": name_b, "kind": res.kind, "score": res.score,
-            "layer": res.details.get("layer"), "t": dt, "ev": evidence(a, b)}
+            "layer": res.details.get("layer"), "t": dt, "ev": measurements(a, b)}
 
 
 def analyse_blob(path: str) -> tuple[bytes, bytes]:
@@ -252,8 +252,9 @@ def main(argv: list[str] | None = None) -> dict:
     ap.add_argument("--tiers", default="".join(TIERS), help="edit tiers to run (default ABCDE)")
     ap.add_argument("--dump", type=Path, help="write every pair's evidence here (JSON lines)")
     args = ap.parse_args(argv)
-    if args.quick:
-        args.limit, args.pairs, args.backdrop = 40, 1000, 60
+    if args.quick:  # a smaller --limit/--pairs/--backdrop given beside it is kept
+        args.limit, args.pairs = min(args.limit, 40), min(args.pairs, 1000)
+        args.backdrop = min(args.backdrop, 60)
     rng = random.Random(args.seed)
     clothing, apps = clothing_files(), appliance_files()
     n_app = max(1, args.limit // 8)

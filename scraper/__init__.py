@@ -42,7 +42,16 @@ from .model import (
     ParseError,
     ResultItem,
 )
-from .page import parse_description, parse_page
+
+
+def __getattr__(name: str) -> object:
+    # The parsers (bs4, lxml, chompjs, every marketplace) load on first use: commands that
+    # only need the settings or the fetcher's address policy start ~0.4 s faster.
+    if name in ("parse_page", "parse_description"):
+        from . import page
+
+        return getattr(page, name)
+    raise AttributeError(f"module 'scraper' has no attribute {name!r}")
 
 __all__ = [
     "KIND_DESCRIPTION",

@@ -13,9 +13,9 @@ from pathlib import Path
 from hypothesis import HealthCheck, settings
 from hypothesis import strategies as st
 
-from bench.marketplace_pages import PAGES_DIR, URLS, load  # noqa: F401 - re-exported
 from scraper import EmptyPageError, Listing, ParseError, parse_page
 from scraper.model import KIND_RESULTS, KINDS, ROLES, STATUSES
+from tests.marketplace_pages import PAGES_DIR, URLS, load  # noqa: F401 - re-exported
 
 PROPERTY_SETTINGS = settings(
     max_examples=40,

@@ -208,3 +208,32 @@ def test_real_daemon_serves_the_discovery_contract(data_dir: Path, shared_dir: P
         assert daemon.get("settings/discovery").json()["keywords"] == ["shorts"]
     finally:
         daemon.stop()
+
+
+def test_captured_answers_reach_the_results_parser(tmp_path, shared_dir) -> None:
+    """The extension sends scrolled-in answers as `captured: [{url, json}]`: the daemon
+    stores their cards as listings, as it does for the page's own items."""
+    from daemon.config import load_settings
+    from daemon.web.app import create_app
+    from tests.test_aliexpress_results import SEARCH_URL, item_list, live_page
+
+    search = shared_dir / "fixtures" / "aliexpress-search"
+    first, second = item_list(search, "searchShorts.js"), item_list(search, "searchTShirts.js")
+    answer = {"api": "mtop.relationrecommend.wirelessrecommend.recommend",
+              "data": {"data": {"result": {"mods": {"itemList": second}}}}}
+    settings = load_settings(tmp_path)
+    app = create_app(settings)
+    try:
+        client = app.test_client()
+        headers = {"Authorization": f"Bearer {settings.token_path.read_text().strip()}"}
+        base = f"http://127.0.0.1:{settings.port}"
+        body = {"url": SEARCH_URL, "html": live_page(first), "channel": "results",
+                "captured": [{"url": "https://acs.aliexpress.com/h5/mtop.x/1.0/", "json": answer}]}
+        got = client.post("/api/v1/pages", base_url=base, json=body, headers=headers)
+        assert got.status_code == 200, got.get_json()
+        assert got.get_json()["listings"] == {"total": 120, "new": 120}
+        bad = client.post("/api/v1/pages", base_url=base, headers=headers,
+                          json={**body, "captured": [{"url": "x", "json": "not an object"}]})
+        assert bad.status_code == 400 and bad.get_json()["code"] == "bad_field"
+    finally:
+        app.extensions["picguard"]["pipeline"].store.close()

@@ -66,6 +66,7 @@ def test_sweep_commands_and_config_keys(data_dir: Path) -> None:
     run(data_dir, "sweep", "settings", "--per-day", "0", code=2)
     assert "4 keyword task(s)" in run(data_dir, "sweep", "start", "keyword")
     assert "1 store task(s)" in run(data_dir, "sweep", "start", "store", "1102011")
+    assert "already waiting" in run(data_dir, "sweep", "start", "store", "1102011")
     run(data_dir, "sweep", "start", "store", code=2)
     run(data_dir, "sweep", "start", "image", code=2)  # empty catalog: a plain reason
     run(data_dir, "sweep", "start", "image", "x", code=2)

@@ -10,10 +10,10 @@ import pytest
 from PIL import Image
 
 import daemon.matching.competitor_index as ci
-from bench.edits import EDITS, apply
 from daemon.matching.compare import Analysis, analyse, compare
 from daemon.matching.competitor_verify import verify
 from daemon.matching.imageio import make_thumbnail
+from tests.edits import EDITS, apply
 
 EDIT_NAMES = ("jpeg_q50", "crop_15_20_offcentre", "flip", "collage_2x2", "banner_quarter")
 

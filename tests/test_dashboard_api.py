@@ -236,7 +236,7 @@ def test_settings_notify_test_and_token(demo) -> None:
 
 def test_ledger_head_and_verify(demo) -> None:
     head = demo.get("ledger").get_json()
-    assert head["entries"] >= 4 and len(head["head"]["hash"]) == 64
+    assert head["entries"] >= 4 and len(head["head"]["entry_hash"]) == 64
     result = demo.post("ledger/verify").get_json()
     assert result["ok"] is True and result["entries"] == head["entries"]
 

@@ -373,7 +373,7 @@ def test_proof_verifies_the_ledger(chromium, daemon) -> None:
     try:
         go(page, daemon, "proof")
         head = daemon.get("ledger").json()
-        assert head["head"]["hash"] in page.locator("main").inner_text()
+        assert head["head"]["entry_hash"] in page.locator("main").inner_text()
         page.get_by_role("button", name="核验证据链").click()
         text = wait_text(page, "#verify-result", "核验通过")
         assert str(head["entries"]) in text

@@ -6,7 +6,7 @@ The seller turns image search on in the options page (the consent), opens AliExp
 extension fetches the JPEG from the daemon, uploads it through the stand-in's mtop upload
 (token handshake and MD5 signature as the real one), opens the results page for the file
 id and pushes it. Three of the sixty result cards show edited copies of catalog photos
-(bench/edits.py) from a local CDN: exactly those three alerts appear, each found by image
+(tests/edits.py) from a local CDN: exactly those three alerts appear, each found by image
 search. Then a captcha answers the results page: the sweep is reported blocked, the daemon
 pauses image sweeps and the popup says so.
 """
@@ -34,6 +34,7 @@ from browser import (  # noqa: E402
     csp,
     dated_photo,
     image_id,
+    isolated_world_eval,
     launch_browser,
     new_nonce,
     pair,
@@ -46,6 +47,7 @@ pytest_plugins = ["browser"]   # fixtures: playwright_session, fake_market
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
 HOME = "http://www.aliexpress.com/"
+SEARCH_URL = "http://www.aliexpress.com/w/wholesale-shorts.html?SearchText=shorts"
 UPLOAD_PATH = "/h5/mtop.relationrecommend.aliexpressrecommend.recommend/1.0/"
 APP_KEY = "24815441"
 COPY_CARDS = (7, 23, 41)   # the result cards that show edited copies of catalog photos
@@ -57,10 +59,10 @@ def photos(folder: Path) -> list[Path]:
 
 
 def edited(path: Path, how: int) -> bytes:
-    """An edited copy of a catalog photo, as copiers make them (bench/edits.py)."""
+    """An edited copy of a catalog photo, as copiers make them (tests/edits.py)."""
     from PIL import Image, ImageOps
 
-    from bench import edits
+    from tests import edits
 
     with Image.open(path) as im:
         im = ImageOps.exif_transpose(im).convert("RGB")
@@ -172,6 +174,13 @@ def shop(tmp_path_factory, photos_dir, shared_dir, fake_market):
     market.add_page("/w/wholesale-.html", page, host="www.aliexpress.com", **csp(nonce))
     standin = ImageSearchStandIn()
     market.posts[UPLOAD_PATH] = standin
+    # A results page the seller browses: the first 30 cards in the page, the next 30 from
+    # the page's own search-pc request (scrolling).
+    market.add_page("/w/wholesale-shorts.html", results_page(cards[:30], nonce),
+                    host="www.aliexpress.com", **csp(nonce))
+    more = json.dumps({"data": {"data": {"root": {"fields": {"mods": {"itemList": {
+        "content": cards[30:]}}}}}}}).encode()
+    market.posts["/fn/search-pc/index"] = lambda *_: Route(more, "application/json")
 
     data_dir = tmp_path_factory.mktemp("sweeps") / "data"
     data_dir.mkdir()
@@ -295,5 +304,49 @@ def test_find_copies_by_image_search_then_a_captcha_pauses(shop, playwright_sess
         assert daemon.api("GET", "coverage")["image_search"]["sweeps_blocked"] >= 1
         screenshot(popup, "extension-popup-sweep-paused-en.png")
         assert len(daemon.api("GET", "alerts?state=all")["alerts"]) == 3
+    finally:
+        browser.context.close()
+
+
+def test_results_page_pushed_again_when_more_results_arrive_once_per_change(
+        shop, playwright_session):
+    """The seller browses a search results page: it is pushed (channel `results`); the
+    page's own search-pc answer (scrolling) is captured and pushed with it; each change is
+    pushed once."""
+    daemon = shop.daemon
+    browser = launch_browser(playwright_session, shop.tmp / "profile-results", shop.market)
+    try:
+        pair(browser, daemon)
+        before = daemon.api("GET", "coverage")["results"]["listings_total"]
+        page = browser.context.new_page()
+        page.goto(SEARCH_URL, wait_until="load")
+        wait_until(lambda: browser.queue()["delivered"] == 1, 30, "the results page pushed")
+        state = isolated_world_eval(page, "PicGuard.state()")
+        assert state["current"]["kind"] == "results" and state["captured"] == 0
+        wait_until(lambda: daemon.api("GET", "coverage")["results"]["listings_total"]
+                   >= before + 30 or None, 30, "the 30 cards stored as results listings")
+
+        # Scrolling: the page fetches the next cards for itself and renders them.
+        page.evaluate("""async () => {
+            const r = await fetch('/fn/search-pc/index', {method: 'POST',
+                headers: {'Content-Type': 'application/json'}, body: '{"page": 2}'});
+            const data = await r.json();
+            for (const c of data.data.data.root.fields.mods.itemList.content) {
+                const a = document.createElement('a');
+                a.href = `//www.aliexpress.com/item/${c.productId}.html`;
+                document.getElementById('root').append(a);
+            }
+        }""")
+        wait_until(lambda: browser.queue()["delivered"] == 2, 30, "the page pushed again")
+        state = isolated_world_eval(page, "PicGuard.state()")
+        assert state["captured"] == 1 and state["pushedSignature"].endswith("|60|1")
+
+        # One more card: pushed once more, and only once.
+        page.evaluate("""document.getElementById('root').append(Object.assign(
+            document.createElement('a'), {href: '/item/1005001234567890.html'}))""")
+        wait_until(lambda: browser.queue()["delivered"] == 3, 30, "the new card pushed")
+        assert isolated_world_eval(page, "PicGuard.state().pushedSignature").endswith("|61|1")
+        assert browser.queue()["delivered"] == 3 and browser.queue()["waiting"] == 0
+        assert len(shop.market.requests_for("/w/wholesale-shorts.html")) == 1
     finally:
         browser.context.close()

@@ -1,7 +1,8 @@
 """Faults that must not lose data: a full disk, a damaged database, SIGKILL, a flapping network.
 
-The full-disk tests put the data dir on a real 3 MB tmpfs when this runs as root and may mount
-(CI does); an injected SQLITE_FULL at the store layer covers the same path everywhere.
+The full-disk tests put the data dir on a real 16 MB tmpfs when this runs as root and may
+mount (skipped, and said so, otherwise); an injected SQLITE_FULL at the store layer covers the
+same path everywhere.
 """
 
 from __future__ import annotations
@@ -67,7 +68,8 @@ def _env(data_dir: Path, **extra: str) -> dict:
 
 
 class SmallDisk:
-    """A 3 MB tmpfs; `fill(leave)` takes all but `leave` bytes, `free()` gives them back."""
+    """A 16 MB tmpfs (room for the WAL to grow once freed); `fill(leave)` takes all but
+    `leave` bytes, `free()` gives them back."""
 
     def __init__(self, mount: Path):
         self.mount = mount
@@ -87,7 +89,7 @@ def small_disk(tmp_path):
     mount.mkdir()
     if os.name != "posix" or os.geteuid() != 0:
         pytest.skip("mounting a small tmpfs needs root; test_disk_full_injected covers the path")
-    done = subprocess.run(["mount", "-t", "tmpfs", "-o", "size=3m", "tmpfs", str(mount)],
+    done = subprocess.run(["mount", "-t", "tmpfs", "-o", "size=16m", "tmpfs", str(mount)],
                           capture_output=True, text=True)
     if done.returncode != 0:
         pytest.skip(f"cannot mount a tmpfs here ({done.stderr.strip()}); "

@@ -10,9 +10,9 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from bench.edits import apply, by_name
 from daemon.matching.features import Features, extract_features, feature_frame, match_features
 from daemon.matching.imageio import load_image
+from tests.edits import apply, by_name
 
 
 @pytest.fixture(scope="module")

@@ -9,11 +9,11 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from bench.edits import apply, by_name
 from daemon.matching.compare import Analysis, analyse, best_geometry
 from daemon.matching.features import feature_frame
 from daemon.matching.foreground import MASK_CELLS, is_whole_frame, product_mask
 from daemon.matching.verify import product_check
+from tests.edits import apply, by_name
 
 
 @pytest.fixture(scope="module")

@@ -10,10 +10,10 @@ from pathlib import Path
 import pytest
 from PIL import Image
 
-from bench.edits import apply, by_name
 from daemon.matching.compare import Analysis, analyse, compare
 from daemon.matching.imageio import make_thumbnail
 from daemon.matching.retrieval import CatalogMatcher, match_against
+from tests.edits import apply, by_name
 
 APPLIANCE_VARIANTS = [
     ("2-slice-toaster-black", "2-slice-toaster-white"),

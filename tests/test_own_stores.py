@@ -6,12 +6,12 @@ import json
 
 from click.testing import CliRunner
 
-from bench.marketplace_pages import URLS, load
 from daemon.cli import main
 from daemon.config import load_settings, own_store_key
 from daemon.monitor.alerts import other_listings
 from daemon.monitor.ingest import ingest_page
 from daemon.store import Store
+from tests.marketplace_pages import URLS, load
 
 
 def test_bare_ids_stay_aliexpress_and_keys_need_both_parts() -> None:

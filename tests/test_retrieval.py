@@ -8,9 +8,9 @@ from pathlib import Path
 import pytest
 from PIL import Image
 
-from bench.edits import apply, by_name
 from daemon.matching.compare import Analysis, analyse, compare
 from daemon.matching.retrieval import IVF_FROM, CatalogMatcher, DescriptorIndex
+from tests.edits import apply, by_name
 
 # Enough real photos that their descriptors pass IVF_FROM (about 1,000 a photo).
 CATALOG = 34

@@ -117,7 +117,7 @@ def _stage(settings: Settings, store: Store, stage: Path, originals: bool) -> Ba
         single.execute("PRAGMA journal_mode=DELETE")
     finally:
         single.close()
-    result.head = {"seq": head["seq"], "hash": head["entry_hash"]} if head else None
+    result.head = {"seq": head["seq"], "entry_hash": head["entry_hash"]} if head else None
     result.photos = len(photos)
     catalog = []
     for photo in photos:

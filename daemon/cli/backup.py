@@ -87,7 +87,7 @@ def restore(settings: Settings, src: Path, as_json: bool) -> None:
         return
     head = result.head
     click.echo(f"restored {src} into {result.data_dir}: {result.photos} photo(s)"
-               + (f", ledger head #{head['seq']} {head['hash'][:16]}..." if head else ""))
+               + (f", ledger head #{head['seq']} {head['entry_hash'][:16]}..." if head else ""))
     for item in result.relocated:
         click.echo(f"  photo {item['id']} now points at its restored original {item['path']}")
     click.echo("Check it with `picguard ledger verify`, then start `picguard serve`.")

@@ -94,7 +94,7 @@ def compare(original: Path, candidates: tuple[Path, ...], as_json: bool) -> None
     unreadable = 0
     for path in candidates:
         try:
-            result = compare_images(base, analyse(path))
+            result = compare_images(base, analyse(path, product=False))
         except ImageError as exc:
             unreadable += 1
             click.echo(f"picguard: error: {path}: {exc}", err=True)

@@ -23,7 +23,7 @@ def _sweeper(settings: Settings):
 
 
 def _run(func, *args):
-    from daemon.monitor.sweeps import SweepError
+    from daemon.monitor.discovery_settings import SweepError
 
     try:
         return func(*args)
@@ -119,13 +119,19 @@ def sweep_start(settings: Settings, kind: str, values: tuple[str, ...]) -> None:
             raise InputError("give exactly one store id, e.g. `picguard sweep start store 1102011`")
         request["store_id"] = values[0]
     answer = _run(_sweeper(settings).start, request)
-    click.echo(f"sweep {answer['sweep_id']}: {answer['tasks']} {kind} task(s) queued")
+    if answer["sweep_id"] is None:
+        click.echo(f"nothing new to queue: {answer['already_queued']} {kind} task(s) are "
+                   "already waiting (`picguard sweep list`)")
+    else:
+        click.echo(f"sweep {answer['sweep_id']}: {answer['tasks']} {kind} task(s) queued"
+                   + (f", {answer['already_queued']} already waiting"
+                      if answer["already_queued"] else ""))
     if answer.get("paused"):
         click.echo(answer["paused"]["message"], err=True)
 
 
 def _save(settings: Settings, changes: dict) -> dict:
-    from daemon.monitor.sweeps import update_discovery
+    from daemon.monitor.discovery_settings import update_discovery
 
     return _run(update_discovery, settings, changes)
 
@@ -151,7 +157,7 @@ def sweep_consent(settings: Settings, state: str) -> None:
 @with_settings
 def sweep_keywords(settings: Settings, words: tuple[str, ...], clear: bool) -> None:
     """Show, or replace with WORDS, the keywords swept daily (your titles, any language)."""
-    from daemon.monitor.sweeps import discovery_settings
+    from daemon.monitor.discovery_settings import discovery_settings
 
     if words or clear:
         cfg = _save(settings, {"keywords": [] if clear else list(words)})
@@ -172,7 +178,7 @@ def sweep_keywords(settings: Settings, words: tuple[str, ...], clear: bool) -> N
 @with_settings
 def sweep_settings(settings: Settings, as_json: bool, **changes) -> None:
     """Show or change the sweep budget and schedule."""
-    from daemon.monitor.sweeps import discovery_settings
+    from daemon.monitor.discovery_settings import discovery_settings
 
     changes = {k: v for k, v in changes.items() if v is not None}
     cfg = _save(settings, changes) if changes else discovery_settings(settings)

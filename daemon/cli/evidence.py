@@ -157,8 +157,8 @@ def ledger_stamp(settings: Settings, as_json: bool) -> None:
     else:
         head = result["head"]
         for token in result["tokens"]:
-            click.echo(f"stamped head #{head['seq']} {head['hash'][:16]}... by {token['tsa_url']}"
-                       f" at {token['gen_time']}")
+            click.echo(f"stamped head #{head['seq']} {head['entry_hash'][:16]}... by "
+                       f"{token['tsa_url']} at {token['gen_time']}")
         for error in result["errors"]:
             click.echo(f"  not stamped: {error}", err=True)
         if result["waiting"]:
@@ -210,7 +210,7 @@ def ledger_witness(settings: Settings) -> None:
         click.echo(f"picguard: error: the digest was not sent: {result['reason']}", err=True)
         raise SystemExit(1)
     head = result["head"]
-    click.echo(f"sent head #{head['seq']} {head['hash']} to {len(settings.notify_urls)} "
+    click.echo(f"sent head #{head['seq']} {head['entry_hash']} to {len(settings.notify_urls)} "
                "channel(s)")
 
 

@@ -154,7 +154,7 @@ def check(settings: Settings, images: tuple[Path, ...], as_json: bool) -> None:
         if not path.is_file():
             raise InputError(f"{path} does not exist or is not a file; check the path")
         try:
-            result = check_image(store, settings, analyse(path))
+            result = check_image(store, settings, analyse(path, product=False))
         except ImageError as exc:
             raise InputError(f"{path}: {exc}") from exc
         found = found or result["resembles"]

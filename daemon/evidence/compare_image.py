@@ -54,7 +54,7 @@ def _frames(own_src: Source, other_src: Source) -> tuple[Image.Image, Image.Imag
     own = feature_frame(decode(own_src, max_side=FEATURE_SIDE).image)
     other = feature_frame(decode(other_src, max_side=FEATURE_SIDE).image)
     a = analyse(own, mirror=False)
-    b = analyse(other, mirror=True)
+    b = analyse(other, mirror=True, product=False)
     mirrored, _fa, _fb, geo = best_geometry(a, b)
     pa = np.asarray(geo.points_a, dtype=np.float32)
     pb = np.asarray(geo.points_b, dtype=np.float32).copy()

@@ -110,7 +110,7 @@ def context(f: Facts, lang: str, files: list[tuple[str, str]], comparison: dict,
         "attachments": attachment_lines(files, lang),
         "timeline": [(t(e["time"]), e[lang], e[f"source_{lang}"]) for e in f.timeline],
         "findings": [(status_word[c["status"]], c[lang]) for c in f.checks],
-        "head_seq": head["seq"] if head else "—", "head_hash": head["hash"] if head else "—",
+        "head_seq": head["seq"] if head else "—", "head_hash": head["entry_hash"] if head else "—",
         "ledger_status": ledger_status,
         "today": fmt_time(now_iso(), lang)[:10],
     }

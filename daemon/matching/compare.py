@@ -4,7 +4,10 @@ Layers, cheapest first: identical bytes (SHA-256); global hashes for near-exact
 copies; ORB features with RANSAC (also against the mirrored image) for crops,
 collages, tilts, screenshots. A colour/appearance check over the matched region
 separates the same photo edited (`copy`) from a different photo of the same thing
-or scene (`similar`: colour variants, same backdrop). Thresholds: docs/MATCHING.md.
+or scene (`similar`: colour variants, same backdrop). When the original has a product
+mask (foreground.py), that check is made over the product (verify.py): a replaced
+backdrop or callout boxes do not count against a copy, and a copy claim needs the
+product itself to agree. Thresholds: docs/MATCHING.md.
 """
 
 from __future__ import annotations
@@ -15,15 +18,18 @@ from typing import Any, Literal
 import numpy as np
 from PIL import Image
 
-from daemon.matching.features import (
-    FEATURE_SIDE,
-    FEATURES_VERSION,
+from daemon.matching.appearance import (
     Appearance,
-    Features,
-    GeoMatch,
     appearance,
     colour_fit,
     coverage,
+    keypoint_residuals,
+)
+from daemon.matching.features import (
+    FEATURE_SIDE,
+    FEATURES_VERSION,
+    Features,
+    GeoMatch,
     feature_frame,
     features_of_frame,
     match_features,
@@ -84,7 +90,12 @@ PRODUCT_MAX_BACKDROP_MISFIT = 20.0
 PRODUCT_MIN_AGREE = 0.6
 PRODUCT_MAX_BAD, PRODUCT_MAX_BAD_FEW = 0.30, 0.15  # under SIMILAR_INLIERS inliers: FEW
 PRODUCT_MAX_MEDIAN, PRODUCT_MAX_MEDIAN_FEW = 15.0, 12.0
-PRODUCT_MAX_MEDIAN_MANY = 25.0  # with FEW_INLIERS or more (brightening clips a backdrop)
+# With FEW_INLIERS or more (brightening clips a backdrop), or when the candidate shows
+# the product at half its area or less (the coarse cells of a screenshot or collage
+# miss a shoe's edges by 16-17; colour variants are framed alike, shrink ~1); under
+# SIMILAR_INLIERS a shrunk candidate gets PRODUCT_MAX_MEDIAN (a collage tile: 12.5):
+PRODUCT_MAX_MEDIAN_MANY = 25.0
+PRODUCT_SHRINK = 2.0
 # Above this many inliers, feature matching stops early (no mirrored try needed).
 SURE_INLIERS = 60
 
@@ -208,19 +219,25 @@ def _global_colour_ok(app: Appearance, inliers: int) -> bool:
     return app.bad_share <= MAX_BAD_SHARE_FEW and app.residuals[0] <= MAX_CELL_MEDIAN_FEW
 
 
-def _product_ok(pc: ProductCheck, app: Appearance, inliers: int) -> bool:
+def _product_ok(pc: ProductCheck, colours: tuple[float, ...], inliers: int) -> bool:
     """The original's product region agrees in the candidate (verify.product_check): its
     cells and the inliers on it follow one colour change (with the backdrop's, when the
     backdrop survived), and enough of the inliers are on it."""
     few = inliers < SIMILAR_INLIERS
-    colours = pc.inlier_residuals or app.inlier_residuals
     return (pc.cells >= PRODUCT_MIN_CELLS and pc.on_product >= PRODUCT_MIN_INLIERS
             and _residuals_ok(colours, inliers)
             and pc.agree >= PRODUCT_MIN_AGREE
             and pc.bad <= (PRODUCT_MAX_BAD_FEW if few else PRODUCT_MAX_BAD)
-            and pc.median <= (PRODUCT_MAX_MEDIAN_FEW if few else PRODUCT_MAX_MEDIAN_MANY
-                              if inliers >= FEW_INLIERS else PRODUCT_MAX_MEDIAN)
+            and pc.median <= _median_limit(pc, inliers)
             and (not pc.backdrop_kept or pc.backdrop_misfit <= PRODUCT_MAX_BACKDROP_MISFIT))
+
+
+def _median_limit(pc: ProductCheck, inliers: int) -> float:
+    """Largest median misfit of the visible product cells for a copy (see the constants)."""
+    shrunk = pc.shrink >= PRODUCT_SHRINK
+    if inliers < SIMILAR_INLIERS:
+        return PRODUCT_MAX_MEDIAN if shrunk else PRODUCT_MAX_MEDIAN_FEW
+    return PRODUCT_MAX_MEDIAN_MANY if shrunk or inliers >= FEW_INLIERS else PRODUCT_MAX_MEDIAN
 
 
 def _keypoints_colour_ok(app: Appearance, inliers: int) -> bool:
@@ -265,7 +282,7 @@ def best_geometry(a: Analysis, b: Analysis, only: bool | None = None
     return best
 
 
-def evidence(a: Analysis, b: Analysis) -> dict[str, Any]:
+def measurements(a: Analysis, b: Analysis) -> dict[str, Any]:
     """Every measurement compare() may use, none skipped (for calibration benches)."""
     ev: dict[str, Any] = hash_distances(a.fingerprint, b.fingerprint)
     g = grid_appearance(a.fingerprint, b.fingerprint, ev["mirrored"])
@@ -295,7 +312,9 @@ def compare(a: Analysis, b: Analysis, mirrored: bool | None = None) -> MatchResu
     copy: identical bytes; or near-identical hashes and colour grid; or enough RANSAC
     inliers whose colours follow one global colour change over the shared region.
     similar: the geometry agrees (40+ inliers, or 15+ with close hashes) but the colours
-    do not (a colour variant, the same product re-shot, the same backdrop). Thresholds
+    do not (a colour variant, the same product re-shot, the same backdrop). With a
+    product mask on a, the colours are judged over a's product (verify.product_check)
+    and enough inliers must lie on it. Thresholds
     and their figures: docs/MATCHING.md. mirrored=False/True verifies local features in
     that orientation only (catalog retrieval knows which one voted for the photo).
     """
@@ -316,19 +335,25 @@ def compare(a: Analysis, b: Analysis, mirrored: bool | None = None) -> MatchResu
     details.update({"inliers": geo.inliers, "matches": geo.matches,
                     "features_mirrored": flipped})
     if geo.inliers >= MIN_INLIERS and geo.transform is not None:
-        app = appearance(fa, fb, geo)
-        details.update(app.to_details())
         score = geo.inliers / (geo.inliers + 20)
+        # With a product mask the product check replaces the whole-frame appearance check
+        # (and costs about as much, so the latter is not computed).
         pc = product_check(fa, fb, geo)
-        if pc is not None:
+        if pc is None:
+            app = appearance(fa, fb, geo)
+            details.update(app.to_details())
+            is_copy = _global_colour_ok(app, geo.inliers) and _keypoints_colour_ok(app, geo.inliers)
+            plausible = app.cells > 0 and MIN_LUMA_GAIN <= app.luma_gain <= MAX_LUMA_GAIN
+        else:
             details.update(pc.to_details())
-        if (_global_colour_ok(app, geo.inliers) and _keypoints_colour_ok(app, geo.inliers)
-                if pc is None else _product_ok(pc, app, geo.inliers)):
+            kp = pc.inlier_residuals or keypoint_residuals(fa, fb, geo)
+            details["inlier_residuals"] = [round(r, 1) for r in kp]
+            is_copy = _product_ok(pc, kp, geo.inliers)
+            plausible = pc.on_product >= PRODUCT_MIN_INLIERS
+        if is_copy:
             details["layer"] = "features"
             return MatchResult(True, "copy", round(max(score, hash_score if near else 0), 4),
                                details)
-        plausible = (app.cells > 0 and MIN_LUMA_GAIN <= app.luma_gain <= MAX_LUMA_GAIN
-                     or pc is not None and pc.on_product >= PRODUCT_MIN_INLIERS)
         if (geo.inliers >= SIMILAR_INLIERS and plausible) or near:
             details["layer"] = "features"
             return MatchResult(True, "similar", round(0.5 * score, 4), details)

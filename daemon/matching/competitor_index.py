@@ -23,7 +23,7 @@ import json
 import logging
 import os
 import threading
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -49,17 +49,28 @@ QUERY_DESCRIPTORS = 1000
 # Not the nearest only (the catalog side's rule): one photo copied by many stores must get
 # all its copies voted. Not every descriptor within reach either: descriptors of plain
 # backdrops are near hundreds of images, and a range count ranked unrelated images above
-# cropped copies (measured in bench/competitor_index.py; docs/MATCHING.md).
-VOTE_NEIGHBOURS = 16
-VOTE_DISTANCE = 48
-MIN_VOTES = 5
-MAX_CANDIDATES = 24
+# cropped copies. 8 neighbours within 36 bits, 2 lists probed: the best of 8 settings
+# measured on 2,000 images (docs/MATCHING.md).
+VOTE_NEIGHBOURS = 8
+VOTE_DISTANCE = 36
+# Verified: every image with SURE_VOTES or more (a copy, almost always; at most
+# MAX_CANDIDATES), then the WEAK_CANDIDATES most voted of those with MIN_VOTES or more.
+# Each verification re-extracts a thumbnail's features (~25 ms), so an unrelated query
+# must stay at a handful; a photo copied by many stores gets all its copies verified.
+MIN_VOTES = 6
+SURE_VOTES = 20
+WEAK_CANDIDATES = 8
+MAX_CANDIDATES = 64
 # Exact (flat) search until TRAIN_FROM descriptors, then a trained inverted file of NLIST
-# lists (never retrained: lists grow linearly, 10^6 images x 128 = 31k entries a list),
-# NPROBE of them probed per query descriptor.
-NLIST = 4096
-TRAIN_FROM = NLIST * 40
-NPROBE = 1
+# lists (never retrained: lists grow linearly, 10^6 images x 128 = 62k entries a list),
+# NPROBE of them probed per query descriptor. Training is binary k-means over a sample of
+# TRAIN_PER_LIST x NLIST descriptors, TRAIN_ITERATIONS rounds: 4,096 lists on 164k
+# descriptors and faiss's 25 rounds took minutes of one core, once; this is ~8x less.
+NLIST = 2048
+TRAIN_PER_LIST = 39  # faiss asks for at least 39 points a list
+TRAIN_FROM = NLIST * TRAIN_PER_LIST
+TRAIN_ITERATIONS = 10
+NPROBE = 2
 # A snapshot is written when this share of the records is newer than the last one
 # (and at close()).
 SNAPSHOT_SHARE = 0.2
@@ -225,12 +236,13 @@ class CompetitorIndex:
         counts = mm["n"][rows].astype(np.int64)
         rng = np.random.default_rng(0)
         total = int(counts.sum())
-        pick = np.sort(rng.choice(total, min(total, NLIST * 40), replace=False))
+        pick = np.sort(rng.choice(total, min(total, NLIST * TRAIN_PER_LIST), replace=False))
         starts = np.concatenate([[0], np.cumsum(counts)[:-1]])
         which = np.searchsorted(starts, pick, side="right") - 1
         sample = np.ascontiguousarray(mm["desc"][rows[which], pick - starts[which]])
         quantizer = faiss.IndexBinaryFlat(256)
         ivf = faiss.IndexBinaryIVF(quantizer, 256, NLIST)
+        ivf.cp.niter = TRAIN_ITERATIONS
         ivf.train(sample)
         ivf.own_fields = True
         quantizer.this.disown()
@@ -267,12 +279,14 @@ class CompetitorIndex:
     def _retrain_from_file(self) -> None:
         if self._records_path is None:
             # in memory only: the flat index holds every descriptor; train from it
-            codes = faiss.vector_to_array(self._flat.index.xb).reshape(-1, 32)
+            flat = faiss.downcast_IndexBinary(self._flat.index)
+            codes = faiss.vector_to_array(flat.xb).reshape(-1, 32)
             ids = faiss.vector_to_array(self._flat.id_map)
             quantizer = faiss.IndexBinaryFlat(256)
             ivf = faiss.IndexBinaryIVF(quantizer, 256, NLIST)
-            pick = np.random.default_rng(0).choice(len(codes), min(len(codes), NLIST * 40),
-                                                   replace=False)
+            ivf.cp.niter = TRAIN_ITERATIONS
+            pick = np.random.default_rng(0).choice(
+                len(codes), min(len(codes), NLIST * TRAIN_PER_LIST), replace=False)
             ivf.train(np.ascontiguousarray(codes[np.sort(pick)]))
             ivf.own_fields = True
             quantizer.this.disown()
@@ -289,17 +303,6 @@ class CompetitorIndex:
         finally:
             del mm
         self._save_snapshot()
-
-    def add_many(self, items: Iterable[tuple[int, int, np.ndarray]],
-                 progress: Callable[[int], None] | None = None) -> int:
-        """add() for (image id, pHash, descriptors) items; progress(n) after each one."""
-        n = 0
-        for image_id, phash, desc in items:
-            self.add(image_id, phash, desc)
-            n += 1
-            if progress:
-                progress(n)
-        return n
 
     def close(self) -> None:
         """Write a snapshot if records were added since the last one."""
@@ -369,7 +372,9 @@ class CompetitorIndex:
         out = [Candidate(i, best.get(i, (0, False))[0], best.get(i, (0, False))[1], True)
                for i in sorted(near)]
         ranked = sorted(((-v, i, m) for i, (v, m) in best.items() if i not in near))
-        out += [Candidate(i, -nv, m, False) for nv, i, m in ranked[: max(0, limit - len(out))]]
+        sure = [r for r in ranked if -r[0] >= SURE_VOTES][:limit]
+        weak = [r for r in ranked if -r[0] < SURE_VOTES][:WEAK_CANDIDATES]
+        out += [Candidate(i, -nv, m, False) for nv, i, m in sure + weak]
         return out
 
     def memory_bytes(self) -> int:

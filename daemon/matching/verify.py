@@ -25,16 +25,15 @@ from typing import Any
 import cv2
 import numpy as np
 
-from daemon.matching.features import (
+from daemon.matching.appearance import (
     BAD_CELL_RESIDUAL,
-    Features,
-    GeoMatch,
     _box_blur,
     _cell_centres,
     _sample,
     _warp,
     colour_fit,
 )
+from daemon.matching.features import Features, GeoMatch
 
 # Mask value (0-255 share of the cell) for a cell to count as product core / backdrop.
 CORE = 200
@@ -69,6 +68,9 @@ class ProductCheck:
     # colour misfit at the inliers on the product core (50th, 75th pct; outline keypoints
     # mix in the backdrop, which a cut-out replaced)
     inlier_residuals: tuple[float, ...] = ()
+    # how many of a's cells one of b's covers (> 1: b shows the product smaller, as in a
+    # screenshot, a collage or a 70% paste; the cell comparison is then coarser)
+    shrink: float = 1.0
 
     def to_details(self) -> dict[str, Any]:
         return {"product_cells": self.cells, "product_agree": round(self.agree, 3),
@@ -78,7 +80,8 @@ class ProductCheck:
                 "backdrop_kept": self.backdrop_kept,
                 "backdrop_fit": round(self.backdrop_fit, 1),
                 "backdrop_misfit": round(self.backdrop_misfit, 1),
-                "product_inlier_residuals": [round(r, 1) for r in self.inlier_residuals]}
+                "product_inlier_residuals": [round(r, 1) for r in self.inlier_residuals],
+                "shrink": round(self.shrink, 2)}
 
 
 def _flat(thumb: np.ndarray) -> np.ndarray:
@@ -165,7 +168,8 @@ def product_check(fa: Features, fb: Features, geo: GeoMatch) -> ProductCheck | N
     return ProductCheck(n, float((~miss).mean()), float(occl.sum() / n),
                         float((miss & ~occl).sum() / n),
                         float(np.median(visible)) if len(visible) else 255.0, on, backdrop_kept,
-                        bfit.residuals[0] if bfit.cells else 255.0, back_misfit, inl_res)
+                        bfit.residuals[0] if bfit.cells else 255.0, back_misfit, inl_res,
+                        rx * ry)
 
 
 def _core_inlier_residuals(fa: Features, fb: Features, geo: GeoMatch) -> tuple[float, ...]:

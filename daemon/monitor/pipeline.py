@@ -135,7 +135,7 @@ class Pipeline:
             if result.not_modified:
                 self.store.image_not_modified(row["id"])
                 return "fetched", 0
-            analysis = analyse(result.content)
+            analysis = analyse(result.content, product=False)
             thumb = make_thumbnail(result.content)
         except FetchError as exc:
             # 404/410: the image is gone, asking again will not bring it back

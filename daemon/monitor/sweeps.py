@@ -9,26 +9,18 @@ sweep with backoff until the seller opens a marketplace page once. All state is 
 
 from __future__ import annotations
 
-import contextlib
 import io
-import json
 import re
 from datetime import datetime, timedelta
 from pathlib import Path
 from urllib.parse import quote, quote_plus
 
-from daemon.config import ConfigError, Settings, load_settings, save_settings, set_value
+from daemon.config import Settings
+from daemon.monitor.discovery_settings import SweepError, clean_keywords, discovery_settings
 from daemon.store import Store
 from daemon.store.sweeps import CHANNELS, KIND_CHANNEL, SWEEP_KINDS
-from daemon.timeutil import in_seconds, iso, now_iso, parse_iso, utcnow
+from daemon.timeutil import backoff_seconds, in_seconds, iso, now_iso, parse_iso, utcnow
 
-DISCOVERY_KEYS = ("image_search_consent", "min_interval_s", "per_day", "pause_when_idle",
-                  "keywords", "pages_per_keyword", "image_sweep_every_days")
-# Limits on what the seller may set: a sweep must stay slower than a person clicking.
-_RANGES = {"min_interval_s": (1, 86_400), "per_day": (1, 5_000),
-           "pages_per_keyword": (1, 10), "image_sweep_every_days": (1, 365)}
-MAX_KEYWORDS = 100
-MAX_KEYWORD_LEN = 200
 # A task handed out and not reported back within this time is handed out again.
 TASK_LEASE_S = 600
 # Backoff after a block: 15 min, doubled per block in a row, at most a day.
@@ -43,79 +35,13 @@ IMAGE_MAX_BYTES = 400 * 1024
 AE_HOME = "https://www.aliexpress.com/"
 
 
-class SweepError(ValueError):
-    """A sweep request that cannot be served: HTTP-like status, snake_case code, message."""
-
-    def __init__(self, status: int, code: str, message: str) -> None:
-        super().__init__(message)
-        self.status, self.code, self.message = status, code, message
-
-
-# ---- discovery settings ---------------------------------------------------------------------
-
-
-def discovery_settings(settings: Settings) -> dict:
-    """The discovery settings as they are now, re-read from settings.json.
-
-    Re-read on every call so a `picguard config set` (e.g. consent turned off) takes effect
-    in a running daemon at once, not at its next start.
-    """
-    path = settings.settings_path
-    if path.exists():
-        try:
-            stored = json.loads(path.read_text(encoding="utf-8"))
-        except (OSError, ValueError):
-            stored = {}
-        for key in DISCOVERY_KEYS:
-            if isinstance(stored, dict) and key in stored:
-                # a hand-edited bad value: keep the last good one
-                with contextlib.suppress(ConfigError):
-                    set_value(settings, key, stored[key])
-    out = {key: getattr(settings, key) for key in DISCOVERY_KEYS}
-    for key, (low, high) in _RANGES.items():
-        out[key] = min(max(int(out[key]), low), high)
-    out["keywords"] = list(out["keywords"])
-    return out
-
-
-def update_discovery(settings: Settings, changes: object) -> dict:
-    """Check and save discovery settings (all or some keys); raises SweepError 400."""
-    if not isinstance(changes, dict):
-        raise SweepError(400, "bad_json", "send the settings as a JSON object")
-    unknown = sorted(set(changes) - set(DISCOVERY_KEYS))
-    if unknown:
-        raise SweepError(400, "unknown_setting", (
-            f"unknown discovery setting(s) {', '.join(unknown)}; known: "
-            f"{', '.join(DISCOVERY_KEYS)}"))
-    # Write onto what is on disk now, so keys another process changed are not overwritten
-    # with this process's older values.
-    try:
-        on_disk = load_settings(settings.data_dir)
-    except ConfigError as exc:
-        raise SweepError(409, "bad_settings_file", str(exc)) from exc
-    for key, value in changes.items():
-        if key in ("image_search_consent", "pause_when_idle") and not isinstance(value, bool):
-            raise SweepError(400, "bad_field", f"{key} must be true or false")
-        if key in _RANGES:
-            low, high = _RANGES[key]
-            if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
-                raise SweepError(400, "bad_field",
-                                 f"{key} must be a whole number from {low} to {high}")
-        if key == "keywords":
-            value = _clean_keywords(value)
-        setattr(on_disk, key, value)
-    save_settings(on_disk)
-    return discovery_settings(settings)
-
-
-def _clean_keywords(value: object) -> list[str]:
-    if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
-        raise SweepError(400, "bad_field", "keywords must be a list of strings")
-    words = list(dict.fromkeys(" ".join(v.split()) for v in value if v.strip()))
-    if len(words) > MAX_KEYWORDS or any(len(w) > MAX_KEYWORD_LEN for w in words):
-        raise SweepError(400, "bad_field", (
-            f"at most {MAX_KEYWORDS} keywords of at most {MAX_KEYWORD_LEN} characters each"))
-    return words
+def _task_key(kind: str, task: dict) -> tuple:
+    """The identity store.pending_task_keys gives an unfinished task of `kind`."""
+    if kind == "image":
+        return (task["photo_id"],)
+    if kind == "keyword":
+        return (task["keyword"], task["page"])
+    return (task["store_key"],)
 
 
 # ---- URLs the extension opens ---------------------------------------------------------------
@@ -138,8 +64,7 @@ def store_list_url(store_id: str) -> str:
 def record_block(store: Store, settings: Settings, kind: str, reason: str | None) -> str:
     """Pause one kind of sweep after a block, backing off per block in a row; returns until."""
     blocks = store.sweep_blocks_in_row(kind) + 1
-    wait = min(BLOCK_BACKOFF_CAP_S, BLOCK_BACKOFF_S * 2 ** (blocks - 1))
-    until = in_seconds(wait)
+    until = in_seconds(backoff_seconds(blocks, base=BLOCK_BACKOFF_S, cap=BLOCK_BACKOFF_CAP_S))
     store.pause_sweeps(kind, until, reason or "the marketplace showed a captcha")
     return until
 
@@ -169,7 +94,7 @@ class Sweeper:
             tasks = self._image_tasks(request.get("photo_ids"))
         elif kind == "keyword":
             words = request.get("keywords")
-            words = cfg["keywords"] if words is None else _clean_keywords(words)
+            words = cfg["keywords"] if words is None else clean_keywords(words)
             if not words:
                 raise SweepError(400, "no_keywords", (
                     "no keywords to sweep: send \"keywords\" or set them with "
@@ -185,8 +110,12 @@ class Sweeper:
                                  "store_id must be an AliExpress store id (digits)")
             store_id = store_id.strip()
             tasks = [{"store_key": store_id, "url": store_list_url(store_id)}]
-        sweep_id = self.store.create_sweep(kind, origin, tasks)
-        answer = {"sweep_id": sweep_id, "kind": kind, "tasks": len(tasks)}
+        # Work already queued (by the schedule or an earlier click) is not queued twice.
+        pending = self.store.pending_task_keys(kind)
+        fresh = [t for t in tasks if _task_key(kind, t) not in pending]
+        sweep_id = self.store.create_sweep(kind, origin, fresh) if fresh else None
+        answer = {"sweep_id": sweep_id, "kind": kind, "tasks": len(fresh),
+                  "already_queued": len(tasks) - len(fresh)}
         if kind == "image" and not cfg["image_search_consent"]:
             answer["paused"] = self._consent_pause()
         return answer

@@ -74,7 +74,7 @@ class VerifyReport:
         first = self.problems[0] if self.problems else None
         return {
             "ok": self.ok, "entries": self.entries,
-            "head": {"seq": self.head["seq"], "hash": self.head["entry_hash"]} if self.head
+            "head": {"seq": self.head["seq"], "entry_hash": self.head["entry_hash"]} if self.head
             else None,
             "first_broken_seq": first.seq if first else None,
             "problems": [vars(p) for p in self.problems],
@@ -253,13 +253,13 @@ class Ledger:
     # ---- the head and its external witness ----------------------------------------------------
 
     def head(self, backfill: bool = True) -> dict | None:
-        """The chain's head (after a backfill): {seq, hash, time, key_id, signature}."""
+        """The chain's head (after a backfill): {seq, entry_hash, time, key_id, signature}."""
         if backfill:
             self.backfill()
         row = self.store.ledger_head()
         if row is None:
             return None
-        return {"seq": row["seq"], "hash": row["entry_hash"], "time": row["time"],
+        return {"seq": row["seq"], "entry_hash": row["entry_hash"], "time": row["time"],
                 "key_id": row["key_id"], "signature": row["signature"]}
 
     def witness(self, urls: list[str], send, force: bool = True) -> dict:
@@ -270,18 +270,18 @@ class Ledger:
         if head is None:
             return {"sent": False, "reason": "the ledger is empty: register photos first"}
         last = self.store.last_ledger_witness()
-        if not force and last and (last["head_hash"] == head["hash"] or
+        if not force and last and (last["head_hash"] == head["entry_hash"] or
                                    utcnow() - parse_iso(last["sent_at"]) < WITNESS_EVERY):
             return {"sent": False, "reason": "witnessed recently", "head": head}
         title, body = digest_message(head)
         error = send(urls, title, body)
-        self.store.ledger_witnessed(head["seq"], head["hash"], len(urls), error)
+        self.store.ledger_witnessed(head["seq"], head["entry_hash"], len(urls), error)
         return {"sent": error is None, "reason": error, "head": head}
 
 
 def digest_message(head: dict) -> tuple[str, str]:
     """The bilingual witness message: title and body carrying the head's seq and hash."""
-    title = f"PicGuard 证据链摘要 / ledger digest: #{head['seq']} {head['hash'][:12]}"
+    title = f"PicGuard 证据链摘要 / ledger digest: #{head['seq']} {head['entry_hash'][:12]}"
     body = "\n".join([
         "请保留这条消息：它的发送时间证明，在这个时间之前，你在 PicGuard 中的所有登记和发现记录"
         f"（第 1 至第 {head['seq']} 条）已经存在且未被改动。",
@@ -289,12 +289,12 @@ def digest_message(head: dict) -> tuple[str, str]:
         f"{head['seq']} existed, unchanged, by the time it was sent.",
         "",
         f"seq: {head['seq']}",
-        f"head: {head['hash']}",
+        f"head: {head['entry_hash']}",
         f"time: {head['time']}",
         f"key: {head['key_id']}",
         f"signature: {head['signature']}",
         "",
-        f"核对 / check: picguard ledger verify --expect {head['seq']}:{head['hash']}",
+        f"核对 / check: picguard ledger verify --expect {head['seq']}:{head['entry_hash']}",
     ])
     return title, body
 

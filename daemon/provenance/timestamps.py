@@ -127,7 +127,7 @@ class Stamper:
         if head is None:
             return {"head": None, "stamped": 0, "failed": 0, "errors": [], "waiting": 0}
         result = self.run_due(everything=True)
-        result["head"] = {"seq": head["seq"], "hash": head["entry_hash"]}
+        result["head"] = {"seq": head["seq"], "entry_hash": head["entry_hash"]}
         result["waiting"] = len(self.store.ledger_stamp_queue())
         result["tokens"] = [{k: v for k, v in s.items() if k != "token"}
                             for s in self.store.ledger_stamps(head["seq"], head["seq"])]

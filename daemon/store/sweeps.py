@@ -90,6 +90,15 @@ class SweepStore(StoreBase):
                        "OR state = 'running' GROUP BY kind")
         return {r["kind"]: r["n"] for r in rows}
 
+    def pending_task_keys(self, kind: str) -> set[tuple]:
+        """What unfinished tasks of a kind already cover: (photo_id,), (keyword, page) or
+        (store_key,), so asking for a sweep twice does not queue the same work twice."""
+        rows = self._q("SELECT photo_id, keyword, page, store_key FROM sweep_tasks "
+                       "WHERE kind = ? AND (due_at IS NOT NULL OR state = 'running')", (kind,))
+        pick = {"image": lambda r: (r["photo_id"],), "keyword": lambda r: (r["keyword"], r["page"]),
+                "store": lambda r: (r["store_key"],)}[kind]
+        return {pick(r) for r in rows}
+
     def hand_out_task(self, task_id: int, kind: str) -> None:
         """Mark a task as handed to the extension and log the request against the budget."""
         now = now_iso()

@@ -40,6 +40,26 @@ def _field(data: dict, name: str, kind: type, required: bool = True):
     return value
 
 
+MAX_CAPTURED = 20
+
+
+def _captured(value: object) -> dict | None:
+    """The marketplace API answers the extension captured with a page, as the parsers take
+    them: `[{url, json}]` -> that one answer, or `{"responses": [...]}` for several (results
+    that arrived by scrolling, Shopee's item and search answers)."""
+    if value is None:
+        return None
+    if (not isinstance(value, list) or len(value) > MAX_CAPTURED
+            or not all(isinstance(e, dict) and isinstance(e.get("json"), dict) for e in value)):
+        raise ApiError(400, "bad_field", (
+            f"captured must be a list of at most {MAX_CAPTURED} objects "
+            "{url, json} with the marketplace's JSON answers; send the page without it"))
+    answers = [entry["json"] for entry in value]
+    if not answers:
+        return None
+    return answers[0] if len(answers) == 1 else {"responses": answers}
+
+
 def create_api(pipeline: Pipeline, monitor: Monitor) -> Blueprint:
     """The API blueprint bound to one engine (pipeline: store, settings, fetcher, matcher)."""
     api = Blueprint("api", __name__, url_prefix="/api/v1")
@@ -54,6 +74,8 @@ def create_api(pipeline: Pipeline, monitor: Monitor) -> Blueprint:
         data = _body()
         url, html = _field(data, "url", str), _field(data, "html", str)
         mtop = _field(data, "mtop", dict, required=False)
+        if mtop is None:
+            mtop = _captured(data.get("captured"))
         channel = _field(data, "channel", str, required=False) or "browsing"
         if channel not in CHANNELS:
             raise ApiError(400, "bad_channel", f"channel must be one of {', '.join(CHANNELS)}")

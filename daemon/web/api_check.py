@@ -84,7 +84,7 @@ class CheckJobs:
                                    "check the URL or send the image bytes") from exc
             progress("analyse", 0, 1)
             try:
-                analysis = analyse(image)
+                analysis = analyse(image, product=False)
             except ImageError as exc:
                 raise ApiError(422, "bad_image", str(exc)) from exc
             result = check_image(self.pipeline.store, self.pipeline.settings, analysis,

@@ -9,8 +9,9 @@ from __future__ import annotations
 
 from flask import Blueprint, Response, request
 
+from daemon.monitor.discovery_settings import SweepError, discovery_settings, update_discovery
 from daemon.monitor.pipeline import Pipeline
-from daemon.monitor.sweeps import Sweeper, SweepError, discovery_settings, update_discovery
+from daemon.monitor.sweeps import Sweeper
 from daemon.web.security import ApiError
 
 

@@ -12,6 +12,7 @@ export const UPLOAD_API = "mtop.relationrecommend.AliexpressRecommend.recommend"
 export const UPLOAD_APP_KEY = "24815441";
 export const UPLOAD_APP_ID = 21738;
 export const RESULTS_PATH = "/w/wholesale-.html";
+// The results page's own XHR for its items (captured with the page: shared/sites.js).
 export const SEARCH_PC_PATH = "/fn/search-pc/index";
 export const PUNISH_RE = /\/punish\b|[?&]x5secdata=|\/_____tmd_____\//i;
 
@@ -27,5 +28,5 @@ export function imageResultsUrl(origin, fileId, now = Date.now()) {
 /** What the in-page upload needs (content/image-search.js), built from the constants. */
 export function uploadRequest(jpegBase64) {
   return { jpegBase64, host: UPLOAD_HOST, api: UPLOAD_API, appKey: UPLOAD_APP_KEY,
-    appId: UPLOAD_APP_ID, searchPcPath: SEARCH_PC_PATH, punish: PUNISH_RE.source };
+    appId: UPLOAD_APP_ID, punish: PUNISH_RE.source };
 }

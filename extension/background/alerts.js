@@ -20,6 +20,14 @@ function text(value, max = 300) {
 }
 
 /** Only the fields the extension shows, type-checked: the daemon's answer is data, not code. */
+const KINDS = ["copied", "resembles", "unclear"];
+// The same words as the daemon's (daemon/monitor/verdict_rules.py KIND_WORDS), per kind.
+const NOTIFY_KEYS = {
+  copied: ["notifyCopiedTitle", "notifyCopiedBody"],
+  resembles: ["notifyResemblesTitle", "notifyResemblesBody"],
+  unclear: ["notifyUnclearTitle", "notifyUnclearBody"],
+};
+
 export function cleanAlert(raw) {
   if (!raw || typeof raw !== "object" || !Number.isInteger(raw.id) || raw.id < 1) return null;
   const own = raw.own && typeof raw.own === "object" ? raw.own : {};
@@ -27,7 +35,8 @@ export function cleanAlert(raw) {
   const listingUrl = parseHttpUrl(other.listing_url) ? other.listing_url : null;
   return {
     id: raw.id,
-    kind: raw.kind === "copied" ? "copied" : "resembles",
+    // An unknown kind reads as unclear: never claim the seller was first without the daemon.
+    kind: KINDS.includes(raw.kind) ? raw.kind : "unclear",
     state: ["new", "confirmed", "dismissed"].includes(raw.state) ? raw.state : "new",
     createdAt: text(raw.created_at, 40),
     score: typeof raw.score === "number" ? raw.score : null,
@@ -57,9 +66,8 @@ async function notify(alert) {
   // Only the fields both browsers support (Firefox has no buttons, contextMessage...).
   const options = {
     type: "basic",
-    title: t(alert.kind === "copied" ? "notifyCopiedTitle" : "notifyResemblesTitle"),
-    message: t(alert.kind === "copied" ? "notifyCopiedBody" : "notifyResemblesBody",
-      [alert.own.fileName || "?", store]),
+    title: t(NOTIFY_KEYS[alert.kind][0]),
+    message: t(NOTIFY_KEYS[alert.kind][1], [alert.own.fileName || "?", store]),
   };
   const id = `picguard-alert-${alert.id}`;
   try {

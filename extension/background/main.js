@@ -88,6 +88,7 @@ async function handle(msg) {
       return { ok: true, queued: true };
     }
     case "verdicts": {
+      if (!(await siteAllowed(msg.pageUrl))) throw new Rejected("site_off");
       if (!msg.urls.length) return { ok: true, verdicts: [] };
       const answer = await callDaemon(settings, "POST", "images/verdicts",
         { page_url: msg.pageUrl, urls: msg.urls });
@@ -134,8 +135,9 @@ async function handle(msg) {
     case "poll-now":
       return tick();
     case "open-alert": {
-      // The dashboard's alert route; the token rides in the fragment, never sent.
-      const hash = `#/alerts/${msg.id}${settings.token ? `?token=${settings.token}` : ""}`;
+      // The dashboard's alert route (docs/API.md); the token rides in the fragment, which
+      // is never sent, and the dashboard drops it from the address bar at once.
+      const hash = `#/alerts/${msg.id}${settings.token ? `&token=${settings.token}` : ""}`;
       await ext.tabs.create({ url: `${settings.daemonUrl}/${hash}` });
       return { ok: true };
     }
@@ -218,7 +220,10 @@ async function onStorageChanged(changes, area) {
 async function onNotificationClicked(id) {
   if (!id.startsWith("picguard-")) return;
   await ext.notifications.clear(id);
-  await handle({ type: "open-dashboard" });
+  // An alert's notification opens that alert in the dashboard; the others, the dashboard.
+  const alertId = /^picguard-alert-(\d+)$/.exec(id);
+  await handle(alertId ? { type: "open-alert", id: Number(alertId[1]) }
+    : { type: "open-dashboard" });
 }
 
 export function install() {

@@ -28,6 +28,23 @@ async function show(title, message) {
   });
 }
 
+const JOB_RE = /^[A-Za-z0-9_-]{1,64}$/;
+const CHECK_POLL_MS = 1000;
+const CHECK_MAX_MS = 90000;
+
+/** A check the daemon runs as a job (202 {job, poll}): ask again until it is done. */
+async function finishedCheck(settings, first) {
+  let answer = first;
+  const deadline = Date.now() + CHECK_MAX_MS;
+  while (answer && answer.status !== "done" && typeof answer.job === "string"
+      && JOB_RE.test(answer.job) && !("resembles" in answer)) {
+    if (Date.now() > deadline) throw new DaemonError("server", { detail: "check timed out" });
+    await new Promise((resolve) => setTimeout(resolve, CHECK_POLL_MS));
+    answer = await callDaemon(settings, "GET", `check/${answer.job}`);
+  }
+  return answer;
+}
+
 /** Ask the daemon whether another store shows a photo like this one; answer in a notification. */
 export async function checkImage(srcUrl) {
   const request = body(srcUrl);
@@ -36,8 +53,9 @@ export async function checkImage(srcUrl) {
     return { ok: false, error: "unsupported" };
   }
   try {
-    const answer = await callDaemon(await getSettings(), "POST", "check", request,
-      { timeoutMs: 60000 });
+    const settings = await getSettings();
+    const answer = await finishedCheck(settings, await callDaemon(settings, "POST", "check",
+      request, { timeoutMs: 60000 }));
     const hits = Array.isArray(answer.hits) ? answer.hits : [];
     if (answer.resembles && hits.length) {
       const stores = [...new Set(hits.map((h) => (typeof h.store_name === "string" && h.store_name)

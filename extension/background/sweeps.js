@@ -119,6 +119,13 @@ function waitForTab(tabId, timeoutMs) {
     const timer = setTimeout(() => done({ timeout: true }), timeoutMs);
     ext.tabs.onUpdated.addListener(onUpdated);
     ext.tabs.onRemoved.addListener(onRemoved);
+    // It may have finished loading before the listener was added.
+    ext.tabs.get(tabId).then((tab) => {
+      if (tab.url && PUNISH_RE.test(tab.url)) done({ blocked: tab.url });
+      else if (tab.status === "complete" && tab.url && tab.url !== "about:blank") {
+        done({ loaded: true });
+      }
+    }, () => done({ closed: true }));
   });
 }
 

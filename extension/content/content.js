@@ -51,7 +51,7 @@
     const total = captured.reduce((sum, c) => sum + c.bytes, 0) + parsed.bytes;
     if (captured.length >= PG.LIMITS.captures || total > PG.LIMITS.capturedBytes) return;
     captured.push({ url: data.url.slice(0, PG.LIMITS.urlChars), json: parsed.json,
-      bytes: parsed.bytes });
+      bytes: parsed.bytes, at: Date.now() });
     if (pushedKey === current.key) schedulePush("capture", 800);
   }
 
@@ -100,10 +100,13 @@
     lastHref = location.href;
     const now = PG.classify();
     if ((now && now.key) === (current && current.key)) return;
+    // The next results page's data may arrive just before the address changes: answers
+    // of the last few seconds go with the new results page.
+    captured = now && now.kind === "results" && current && current.kind === "results"
+      ? captured.filter((c) => Date.now() - c.at < 5000) : [];
     current = now;
     pushedKey = null;
     pushedSignature = "";
-    captured = [];
     blockedRetries = 0;
     verdicts.clear();
     verdictTries = 0;

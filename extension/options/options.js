@@ -93,7 +93,8 @@ async function saveDiscovery() {
 async function findCopies() {
   $("find-copies").disabled = true;
   const answer = await send({ type: "start-sweep", sweep: "image" });
-  $("discovery-result").textContent = answer.ok ? t(answer.paused === "consent" ? "sweepNeedsConsent" : "sweepStarted") : sweepError(answer);
+  const started = answer.paused === "consent" ? "sweepNeedsConsent" : "sweepStarted";
+  $("discovery-result").textContent = answer.ok ? t(started) : sweepError(answer);
   $("find-copies").disabled = false;
 }
 

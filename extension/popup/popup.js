@@ -4,6 +4,8 @@
 import { classifyMarketUrl } from "../background/urls.js";
 import { el, ext, localize, requestAccess, send, t, uiLanguage } from "../shared/i18n.js";
 
+const ALERT_KIND_KEYS = { copied: "alertCopied", resembles: "alertResembles", unclear: "alertUnclear" };
+
 const STATE_TEXT = {
   connected: ["stateConnected", null],
   not_running: ["stateNotRunning", "helpNotRunning"],
@@ -60,8 +62,7 @@ function alertItem(alert) {
       thumb(alert.other.thumb, "thumbTheirs", store),
     ]),
     el("div", { class: "about" }, [
-      el("strong", { class: "kind", text: t(alert.kind === "copied" ? "alertCopied"
-        : "alertResembles") }),
+      el("strong", { class: "kind", text: t(ALERT_KIND_KEYS[alert.kind] || "alertUnclear") }),
       el("div", { text: t("alertStore", [store]) }),
       alert.own.fileName ? el("div", { class: "muted", text: t("alertPhoto", [alert.own.fileName]) })
         : "",
@@ -178,7 +179,8 @@ async function main() {
   $("find-copies").addEventListener("click", async () => {
     $("find-copies").disabled = true;
     const answer = await send({ type: "start-sweep", sweep: "image" });
-    $("sweep-result").textContent = answer.ok ? t(answer.paused === "consent" ? "sweepNeedsConsent" : "sweepStarted")
+    const started = answer.paused === "consent" ? "sweepNeedsConsent" : "sweepStarted";
+    $("sweep-result").textContent = answer.ok ? t(started)
       : answer.error === "refused" ? t("sweepNeedsConsent") : errorText(answer.error);
     $("find-copies").disabled = false;
     await loadCoverage();

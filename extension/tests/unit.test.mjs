@@ -142,3 +142,18 @@ test("image-search endpoints: results address and block detection", () => {
   assert.ok(!PUNISH_RE.test("https://www.aliexpress.com/w/wholesale-.html?filename=punisher.jpg"));
   assert.equal(uploadRequest("QUJD").jpegBase64, "QUJD");
 });
+
+test("alert kinds: copied, resembles and unclear keep their own words; unknown is unclear", async () => {
+  const { cleanAlert } = await import("../background/alerts.js");
+  const base = { id: 7, own: {}, other: {} };
+  for (const kind of ["copied", "resembles", "unclear"]) {
+    assert.equal(cleanAlert({ ...base, kind }).kind, kind);
+  }
+  assert.equal(cleanAlert({ ...base, kind: "first!" }).kind, "unclear");
+  for (const lang of ["en", "zh_CN"]) {
+    const messages = JSON.parse(readFileSync(new URL(`_locales/${lang}/messages.json`, EXT), "utf8"));
+    for (const key of ["alertUnclear", "notifyUnclearTitle", "notifyUnclearBody"]) {
+      assert.ok(messages[key]?.message, `${lang} has ${key}`);
+    }
+  }
+});

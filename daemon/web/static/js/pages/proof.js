@@ -33,7 +33,7 @@ export async function proofPage() {
         head ? el("dl", { class: "facts" },
           el("dt", {}, t("entries")), el("dd", {}, data.entries),
           el("dt", {}, t("head_seq")), el("dd", {}, head.seq),
-          el("dt", {}, t("head_hash")), el("dd", { class: "mono" }, head.hash),
+          el("dt", {}, t("head_hash")), el("dd", { class: "mono" }, head.entry_hash),
           el("dt", {}, t("head_time")), el("dd", {}, fmtTime(head.time)),
           el("dt", {}, t("key_id")), el("dd", { class: "mono" }, head.key_id))
           : el("p", { class: "muted" }, t("ledger_empty"))),
