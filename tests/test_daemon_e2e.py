@@ -5,47 +5,16 @@ from __future__ import annotations
 
 import json
 import signal
-import threading
 import time
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 import requests
 from PIL import Image, ImageOps
 
 from daemon.demo.shop import DemoItem, DemoShop, item_page, jpeg
-from tests.daemon_support import Daemon, picguard
+from tests.daemon_support import Daemon, Receiver, picguard
 
 FAST = {"fetch_interval_s": "1", "match_interval_s": "1", "notify_interval_s": "1"}
-
-
-class Receiver:
-    """A local HTTP endpoint that records what Apprise's json:// posts to it."""
-
-    def __init__(self) -> None:
-        self.bodies: list[dict] = []
-        outer = self
-
-        class Handler(BaseHTTPRequestHandler):
-            def do_POST(self) -> None:  # noqa: N802
-                length = int(self.headers.get("Content-Length", 0))
-                outer.bodies.append(json.loads(self.rfile.read(length) or b"{}"))
-                self.send_response(200)
-                self.end_headers()
-
-            def log_message(self, *args) -> None:
-                pass
-
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        threading.Thread(target=self.server.serve_forever, daemon=True).start()
-
-    @property
-    def url(self) -> str:
-        return f"json://127.0.0.1:{self.server.server_address[1]}/alerts"
-
-    def stop(self) -> None:
-        self.server.shutdown()
-        self.server.server_close()
 
 
 @pytest.fixture()

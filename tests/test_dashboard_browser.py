@@ -14,8 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.daemon_support import Daemon, picguard
-from tests.test_dashboard_api import Receiver
+from tests.daemon_support import Daemon, Receiver, picguard
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 

@@ -31,7 +31,7 @@ from daemon.provenance.chain import (
 )
 from daemon.provenance.ledger import Ledger, note_first_seen
 from daemon.store import Store
-from tests.test_daemon_e2e import Receiver
+from tests.daemon_support import Receiver
 
 
 def _store(data_dir: Path) -> Store:

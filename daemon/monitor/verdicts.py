@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from daemon.config import Settings
-from daemon.matching.compare import Analysis
+from daemon.matching.compare import MATCHER_VERSION, Analysis
 from daemon.matching.competitor_index import CompetitorIndex
 from daemon.monitor.alerts import other_listings
 from daemon.monitor.competitor_sync import query_competitors, sync_competitor_index
@@ -44,7 +44,9 @@ def image_verdicts(store: Store, settings: Settings, page_url: str, urls: list[s
             elif store.image_listings(row["id"]) and not other_listings(store, settings,
                                                                          row["id"]):
                 verdict["verdict"] = "yours"
-            elif row["status"] == "fetched":
+            elif row["status"] == "fetched" and row["matched_version"] >= MATCHER_VERSION:
+                # fetched is not enough: until the match ran, a copy would read as clear and
+                # the extension would stop asking before its mark could appear
                 verdict["verdict"] = "clear"
         out.append(verdict)
     return out

@@ -262,7 +262,7 @@ class ListingStore(StoreBase):
         for i in range(0, len(keys), 500):
             chunk = keys[i:i + 500]
             rows = self._q(
-                "SELECT id, image_key, url, status, first_seen FROM images "
+                "SELECT id, image_key, url, status, first_seen, matched_version FROM images "
                 f"WHERE image_key IN ({', '.join('?' * len(chunk))})",
                 chunk,
             )

@@ -19,6 +19,7 @@
   let pushedSignature = ""; // what it held then (results: item links and captured answers)
   let pushTimer = 0;
   let blockedRetries = 0;
+  let noBackgroundRetries = 0;
   const verdicts = new Map();   // image URL -> verdict
   let verdictTries = 0;
   let verdictTimer = 0;
@@ -92,7 +93,19 @@
     if (captured.length) message.captured = captured.map(({ url, json }) => ({ url, json }));
     pushedKey = key;
     pushedSignature = now;
-    await PG.send(message);
+    const answer = await PG.send(message);
+    if (answer && answer.error === "no_background" && key === current?.key) {
+      // Nobody was listening yet (Firefox starts its background script on demand): forget
+      // this push so the retry sends the page again, a few times, backing off.
+      pushedKey = null;
+      pushedSignature = "";
+      if (noBackgroundRetries < 5) {
+        noBackgroundRetries += 1;
+        schedulePush("retry", 500 * 2 ** noBackgroundRetries);
+      }
+    } else {
+      noBackgroundRetries = 0;
+    }
   }
 
   function checkNavigation() {
