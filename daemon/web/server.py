@@ -22,8 +22,12 @@ log = logging.getLogger(__name__)
 LOOPBACK = {"127.0.0.1", "localhost", "::1"}
 
 
-class _Stop(Exception):
-    """Raised in the main thread by SIGTERM so `serve` unwinds like on Ctrl-C."""
+class _Stop(KeyboardInterrupt):
+    """Raised in the main thread by SIGTERM so `serve` unwinds like on Ctrl-C.
+
+    A KeyboardInterrupt on purpose: waitress's event loop re-raises only those (and
+    SystemExit); a plain Exception raised while it closes a connection is logged and
+    swallowed, and the daemon would go on running after being told to stop."""
 
 
 def _bind(host: str, port: int) -> socket.socket:
@@ -72,22 +76,27 @@ def serve(settings: Settings, announce: Callable[[str], None] = print) -> None:
     parse_pool = parts["parse_pool"] = ParsePool().start()
 
     def _on_term(signum, frame):  # noqa: ANN001 - signal handler signature
+        # once stopping, a second SIGTERM must not cut the clean-up short
+        signal.signal(signal.SIGTERM, signal.SIG_IGN)
         raise _Stop()
 
-    previous = signal.signal(signal.SIGTERM, _on_term)
-    monitor.start()
-    announce(f"PicGuard is running at http://127.0.0.1:{settings.port}/")
-    announce(f"Pairing token (paste into the extension's options): {token}")
-    # the token rides in the fragment: browsers never send it to a server or into a log
-    announce(f"Dashboard: http://127.0.0.1:{settings.port}/#token={token}")
-    announce(f"Data dir: {settings.data_dir}")
-    announce("Press Ctrl-C to stop.")
-    sys.stdout.flush()
+    previous = signal.getsignal(signal.SIGTERM)
     try:
-        server.run()
-    except (KeyboardInterrupt, _Stop):
-        announce("Stopping: finishing the running job...")
+        signal.signal(signal.SIGTERM, _on_term)
+        monitor.start()
+        announce(f"PicGuard is running at http://127.0.0.1:{settings.port}/")
+        announce(f"Pairing token (paste into the extension's options): {token}")
+        # the token rides in the fragment: browsers never send it to a server or into a log
+        announce(f"Dashboard: http://127.0.0.1:{settings.port}/#token={token}")
+        announce(f"Data dir: {settings.data_dir}")
+        announce("Press Ctrl-C to stop.")
+        sys.stdout.flush()
+        server.run()  # returns (not raises) when waitress itself caught the interrupt
+    except KeyboardInterrupt:  # Ctrl-C, or SIGTERM as _Stop, outside waitress's loop
+        pass
     finally:
+        signal.signal(signal.SIGTERM, signal.SIG_IGN)
+        announce("Stopping: finishing the running job...")
         monitor.stop(wait=True)
         server.close()
         parse_pool.close()
