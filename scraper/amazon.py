@@ -22,12 +22,12 @@ from .marketbase import (
     card_chunks,
     first_text,
     json_after,
+    link_store_and_item,
     new_listing,
     refuse,
     result_item,
     results_listing,
     search_at,
-    shop_host,
     strip_tags,
     tags_with,
 )
@@ -151,13 +151,8 @@ def _item(listing: Listing, text: str, url: str, images: ImageCollector) -> List
     merchant = search_at(text, ('id="merchantID"',), _MERCHANT_RE)
     listing.store_id = first_text(merchant and merchant.group(1), seller and seller.group(1))
     listing.store_name = first_text(seller and strip_tags(seller.group(2)))
-    host = host_of(url) or "www.amazon.com"
-    if listing.store_id:
-        listing.store_url = f"https://{host}/sp?seller={listing.store_id}"
-    else:
-        listing.store_id = shop_host(url)
-    if listing.product_id:
-        listing.canonical_url = f"https://{host}/dp/{listing.product_id}"
+    link_store_and_item(listing, url, "www.amazon.com", "/sp?seller={store}",
+                        "/dp/{product}")
     return listing
 
 

@@ -15,18 +15,17 @@ from urllib.parse import parse_qs, urlsplit
 from .htmlutil import head_meta
 from .marketbase import (
     IMG_TAG_RE,
+    add_ld_gallery,
     card_chunks,
     first_text,
     iter_attrs,
-    ld_image_urls,
-    ld_product,
+    link_store_and_item,
     new_listing,
     number,
     refuse,
     result_item,
     results_listing,
     search_at,
-    shop_host,
     strip_tags,
     tags_with,
 )
@@ -68,12 +67,7 @@ def parse(text: str, url: str, captured: object = None) -> Listing:
     images.add_all(_ZOOM_RE.findall(text), ROLE_GALLERY)
     if images.count():
         listing.source = "carousel"
-    product = ld_product(text, listing.notes)
-    if product is not None:
-        before = images.count()
-        images.add_all(ld_image_urls(product.get("image")), ROLE_GALLERY)
-        if images.count() > before and not listing.source:
-            listing.source = "jsonld"
+    product = add_ld_gallery(text, listing, images)
     icimg = search_at(text, ('id="icImg"', "id=icImg"), _ICIMG_RE)
     if icimg and images.add(html.unescape(icimg.group(1)), ROLE_GALLERY) and not listing.source:
         listing.source = "icImg"
@@ -111,13 +105,8 @@ def _item(listing: Listing, text: str, url: str, images: ImageCollector,
             if seller:
                 listing.store_id = listing.store_name = seller.group(1)
                 break
-    host = host_of(url) or "www.ebay.com"
-    if listing.store_id:
-        listing.store_url = f"https://{host}/usr/{listing.store_id}"
-    else:
-        listing.store_id = shop_host(url)
-    if listing.product_id:
-        listing.canonical_url = f"https://{host}/itm/{listing.product_id}"
+    link_store_and_item(listing, url, "www.ebay.com", "/usr/{store}",
+                        "/itm/{product}")
     return listing
 
 

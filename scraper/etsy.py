@@ -16,11 +16,10 @@ from .blocked import blocked_reason
 from .htmlutil import head_meta
 from .marketbase import (
     IMG_TAG_RE,
+    add_ld_gallery,
     card_chunks,
     first_text,
     iter_attrs,
-    ld_image_urls,
-    ld_product,
     new_listing,
     refuse,
     result_item,
@@ -49,12 +48,7 @@ def parse(text: str, url: str, captured: object = None) -> Listing:
     images.add_all(_ZOOM_RE.findall(text), ROLE_GALLERY)
     if images.count():
         listing.source = "carousel"
-    product = ld_product(text, listing.notes)
-    if product is not None:
-        before = images.count()
-        images.add_all(ld_image_urls(product.get("image")), ROLE_GALLERY)
-        if images.count() > before and not listing.source:
-            listing.source = "jsonld"
+    product = add_ld_gallery(text, listing, images)
     if images.count():
         return _item(listing, text, url, images, product)
     reason = blocked_reason(text)

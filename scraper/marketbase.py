@@ -229,6 +229,31 @@ def ld_product(text: str, notes: list[str]) -> dict | None:
     return products[0] if products else None
 
 
+def add_ld_gallery(text: str, listing: Listing, images: ImageCollector) -> dict | None:
+    """The page's JSON-LD Product, its images added to the gallery (source `jsonld` when
+    they are the first found): the fallback every marketplace's item page shares."""
+    product = ld_product(text, listing.notes)
+    if product is not None:
+        before = images.count()
+        images.add_all(ld_image_urls(product.get("image")), ROLE_GALLERY)
+        if images.count() > before and not listing.source:
+            listing.source = "jsonld"
+    return product
+
+
+def link_store_and_item(listing: Listing, url: str, default_host: str, store_path: str,
+                        item_path: str, fallback_store: str | None = None) -> None:
+    """Fill store_url and canonical_url on the page's own host (its locale) from the ids;
+    with no seller on the page, the shop's host is the store id of last resort."""
+    host = host_of(url) or default_host
+    if listing.store_id:
+        listing.store_url = f"https://{host}{store_path.format(store=listing.store_id)}"
+    else:
+        listing.store_id = shop_host(url) or fallback_store
+    if listing.product_id:
+        listing.canonical_url = f"https://{host}{item_path.format(product=listing.product_id)}"
+
+
 def new_listing(marketplace: str, url: str, kind: str = KIND_ITEM) -> Listing:
     return Listing(marketplace=marketplace, kind=kind, status=STATUS_OK, url=url)
 

@@ -18,6 +18,7 @@ from .blocked import blocked_reason
 from .htmlutil import head_meta
 from .marketbase import (
     IMG_TAG_RE,
+    add_ld_gallery,
     as_list,
     card_chunks,
     dig,
@@ -25,8 +26,6 @@ from .marketbase import (
     first_text,
     iter_attrs,
     json_after,
-    ld_image_urls,
-    ld_product,
     new_listing,
     refuse,
     result_item,
@@ -96,12 +95,7 @@ def parse(text: str, url: str, captured: object = None) -> Listing:
             images.add(f"https://http2.mlstatic.com/D_NQ_NP_{pid}-O.jpg", ROLE_GALLERY)
     if images.count():
         listing.source = "preloaded_state"
-    product = ld_product(text, listing.notes)
-    if product is not None:
-        before = images.count()
-        images.add_all(ld_image_urls(product.get("image")), ROLE_GALLERY)
-        if images.count() > before and not listing.source:
-            listing.source = "jsonld"
+    product = add_ld_gallery(text, listing, images)
     if not images.count() and "ui-pdp-gallery" in text:  # the rendered gallery alone
         images.add_all(_ZOOM_RE.findall(text), ROLE_GALLERY)
         if images.count():

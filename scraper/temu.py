@@ -21,11 +21,11 @@ from .marketbase import (
     find_dicts,
     first_text,
     json_after,
+    link_store_and_item,
     new_listing,
     refuse,
     result_item,
     results_listing,
-    shop_host,
 )
 from .markets import TEMU
 from .model import ROLE_GALLERY, ROLE_OG, ImageCollector, Listing
@@ -103,13 +103,8 @@ def _item(listing: Listing, text: str, url: str, images: ImageCollector, store: 
     mall = next(find_dicts(store, "mallName", 4000), None)
     listing.store_id = first_text(goods.get("mallId"), dig(mall, "mallId"))
     listing.store_name = first_text(dig(mall, "mallName"))
-    host = host_of(url) or "www.temu.com"
-    if listing.store_id:
-        listing.store_url = f"https://{host}/-m-{listing.store_id}.html"
-    else:
-        listing.store_id = shop_host(url) or "temu.com"
-    if listing.product_id:
-        listing.canonical_url = f"https://{host}/-g-{listing.product_id}.html"
+    link_store_and_item(listing, url, "www.temu.com", "/-m-{store}.html",
+                        "/-g-{product}.html", "temu.com")
     return listing
 
 
