@@ -9,54 +9,23 @@ not `Trusted` (the root is on no trust list).
 
 from __future__ import annotations
 
-import datetime
 import io
 from pathlib import Path
 
 import c2pa
 from cryptography import x509
-from cryptography.hazmat.primitives import hashes, serialization
-from cryptography.hazmat.primitives.asymmetric import ec
-from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
+from cryptography.x509.oid import ExtendedKeyUsageOID
 
-
-def _name(cn: str) -> x509.Name:
-    return x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, cn),
-                      x509.NameAttribute(NameOID.ORGANIZATION_NAME, "PicGuard Test Camera Co")])
+from tests.certs import cert_pem, key_pem, root_and_leaf
 
 
 def camera_signer() -> tuple[bytes, bytes]:
     """(certificate chain PEM, private key PEM) of a camera signing certificate and its root."""
-    now = datetime.datetime.now(datetime.UTC)
-    ca_key = ec.generate_private_key(ec.SECP256R1())
-    ca = (x509.CertificateBuilder().subject_name(_name("Test Camera Root"))
-          .issuer_name(_name("Test Camera Root")).public_key(ca_key.public_key())
-          .serial_number(x509.random_serial_number())
-          .not_valid_before(now - datetime.timedelta(days=1))
-          .not_valid_after(now + datetime.timedelta(days=365))
-          .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
-          .add_extension(x509.KeyUsage(False, False, False, False, False, True, True, False,
-                                       False), critical=True)
-          .sign(ca_key, hashes.SHA256()))
-    key = ec.generate_private_key(ec.SECP256R1())
-    leaf = (x509.CertificateBuilder().subject_name(_name("Test Camera")).issuer_name(ca.subject)
-            .public_key(key.public_key()).serial_number(x509.random_serial_number())
-            .not_valid_before(now - datetime.timedelta(days=1))
-            .not_valid_after(now + datetime.timedelta(days=365))
-            .add_extension(x509.BasicConstraints(ca=False, path_length=None), critical=True)
-            .add_extension(x509.KeyUsage(True, False, False, False, False, False, False, False,
-                                         False), critical=True)
-            .add_extension(x509.ExtendedKeyUsage([ExtendedKeyUsageOID.EMAIL_PROTECTION]),
-                           critical=False)
-            .add_extension(x509.SubjectKeyIdentifier.from_public_key(key.public_key()),
-                           critical=False)
-            .add_extension(x509.AuthorityKeyIdentifier.from_issuer_public_key(
-                ca_key.public_key()), critical=False)
-            .sign(ca_key, hashes.SHA256()))
-    pem = serialization.Encoding.PEM
-    chain = leaf.public_bytes(pem) + ca.public_bytes(pem)
-    return chain, key.private_bytes(pem, serialization.PrivateFormat.PKCS8,
-                                    serialization.NoEncryption())
+    ca, leaf, key = root_and_leaf(
+        "PicGuard Test Camera Co", "Test Camera Root", "Test Camera",
+        usage=x509.KeyUsage(True, False, False, False, False, False, False, False, False),
+        purpose=ExtendedKeyUsageOID.EMAIL_PROTECTION, purpose_critical=False)
+    return cert_pem(leaf) + cert_pem(ca), key_pem(key)
 
 
 def sign_jpeg(src: bytes, dest: Path, when: str = "2024-03-04T05:06:07Z") -> Path:

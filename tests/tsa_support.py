@@ -11,7 +11,6 @@ PicGuard re-orders the set (daemon.provenance.tsa.sort_certificates).
 
 from __future__ import annotations
 
-import datetime
 import http.server
 import subprocess
 import tempfile
@@ -19,9 +18,9 @@ import threading
 from pathlib import Path
 
 from cryptography import x509
-from cryptography.hazmat.primitives import hashes, serialization
-from cryptography.hazmat.primitives.asymmetric import ec
-from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
+from cryptography.x509.oid import ExtendedKeyUsageOID
+
+from tests.certs import cert_pem, key_pem, root_and_leaf
 
 OPENSSL_CONF = """\
 [ tsa ]
@@ -46,46 +45,15 @@ ess_cert_id_alg = sha256
 """
 
 
-def _name(cn: str) -> x509.Name:
-    return x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, cn),
-                      x509.NameAttribute(NameOID.ORGANIZATION_NAME, "PicGuard Test TSA")])
-
-
 def make_tsa_certs(folder: Path, cn: str = "PicGuard Test TSA") -> tuple[Path, Path, Path]:
     """(ca.pem, tsa.pem, tsa.key) in `folder`: a root CA and a timeStamping leaf it signed."""
-    now = datetime.datetime.now(datetime.UTC)
-    ca_key = ec.generate_private_key(ec.SECP256R1())
-    ca = (x509.CertificateBuilder().subject_name(_name(f"{cn} Root")).issuer_name(
-        _name(f"{cn} Root")).public_key(ca_key.public_key())
-        .serial_number(x509.random_serial_number())
-        .not_valid_before(now - datetime.timedelta(days=1))
-        .not_valid_after(now + datetime.timedelta(days=3650))
-        .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
-        .add_extension(x509.KeyUsage(False, False, False, False, False, True, True, False, False),
-                       critical=True)
-        .add_extension(x509.SubjectKeyIdentifier.from_public_key(ca_key.public_key()),
-                       critical=False)
-        .sign(ca_key, hashes.SHA256()))
-    key = ec.generate_private_key(ec.SECP256R1())
-    leaf = (x509.CertificateBuilder().subject_name(_name(cn)).issuer_name(ca.subject)
-            .public_key(key.public_key()).serial_number(x509.random_serial_number())
-            .not_valid_before(now - datetime.timedelta(days=1))
-            .not_valid_after(now + datetime.timedelta(days=3650))
-            .add_extension(x509.BasicConstraints(ca=False, path_length=None), critical=True)
-            .add_extension(x509.KeyUsage(True, True, False, False, False, False, False, False,
-                                         False), critical=True)
-            .add_extension(x509.ExtendedKeyUsage([ExtendedKeyUsageOID.TIME_STAMPING]),
-                           critical=True)
-            .add_extension(x509.SubjectKeyIdentifier.from_public_key(key.public_key()),
-                           critical=False)
-            .add_extension(x509.AuthorityKeyIdentifier.from_issuer_public_key(
-                ca_key.public_key()), critical=False)
-            .sign(ca_key, hashes.SHA256()))
-    pem = serialization.Encoding.PEM
-    (folder / "ca.pem").write_bytes(ca.public_bytes(pem))
-    (folder / "tsa.pem").write_bytes(leaf.public_bytes(pem))
-    (folder / "tsa.key").write_bytes(key.private_bytes(
-        pem, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()))
+    ca, leaf, key = root_and_leaf(
+        "PicGuard Test TSA", f"{cn} Root", cn,
+        usage=x509.KeyUsage(True, True, False, False, False, False, False, False, False),
+        purpose=ExtendedKeyUsageOID.TIME_STAMPING, purpose_critical=True, days=3650)
+    (folder / "ca.pem").write_bytes(cert_pem(ca))
+    (folder / "tsa.pem").write_bytes(cert_pem(leaf))
+    (folder / "tsa.key").write_bytes(key_pem(key))
     return folder / "ca.pem", folder / "tsa.pem", folder / "tsa.key"
 
 
