@@ -18,26 +18,9 @@ from daemon.store import ALERT_ACTIONS
 from daemon.store.sweeps import CHANNELS
 from daemon.web.hardening import clamp_id
 from daemon.web.security import ApiError
+from daemon.web.validate import body, field
 
 MAX_VERDICT_URLS = 500
-
-
-def _body() -> dict:
-    data = request.get_json(silent=True)
-    if not isinstance(data, dict):
-        raise ApiError(400, "bad_json", "the body must be a JSON object; check the request")
-    return data
-
-
-def _field(data: dict, name: str, kind: type, required: bool = True):
-    value = data.get(name)
-    if value is None and not required:
-        return None
-    if not isinstance(value, kind):
-        raise ApiError(400, "bad_field", (
-            f"field {name!r} is {'missing' if value is None else 'of the wrong type'}; "
-            f"send it as a JSON {kind.__name__}"))
-    return value
 
 
 MAX_CAPTURED = 20
@@ -71,12 +54,12 @@ def create_api(pipeline: Pipeline, monitor: Monitor) -> Blueprint:
 
     @api.post("/pages")
     def push_page():
-        data = _body()
-        url, html = _field(data, "url", str), _field(data, "html", str)
-        mtop = _field(data, "mtop", dict, required=False)
+        data = body()
+        url, html = field(data, "url", str), field(data, "html", str)
+        mtop = field(data, "mtop", dict, required=False)
         if mtop is None:
             mtop = _captured(data.get("captured"))
-        channel = _field(data, "channel", str, required=False) or "browsing"
+        channel = field(data, "channel", str, required=False) or "browsing"
         if channel not in CHANNELS:
             raise ApiError(400, "bad_channel", f"channel must be one of {', '.join(CHANNELS)}")
         sweep_id = data.get("sweep_id")
@@ -152,7 +135,7 @@ def create_api(pipeline: Pipeline, monitor: Monitor) -> Blueprint:
 
     @api.post("/alerts/<int:alert_id>")
     def set_alert(alert_id: int):
-        action = _field(_body(), "action", str)
+        action = field(body(), "action", str)
         if action not in ALERT_ACTIONS:
             raise ApiError(400, "bad_action", "action must be confirm, dismiss or not_mine")
         if not store.set_alert_state(alert_id, action):
@@ -166,7 +149,7 @@ def create_api(pipeline: Pipeline, monitor: Monitor) -> Blueprint:
     @api.post("/watch")
     def add_watch():
         try:
-            url = check_watch_url(_field(_body(), "url", str), settings)
+            url = check_watch_url(field(body(), "url", str), settings)
         except WatchUrlError as exc:
             raise ApiError(422 if exc.code == "refused_address" else 400, exc.code,
                            exc.message) from exc
@@ -182,9 +165,9 @@ def create_api(pipeline: Pipeline, monitor: Monitor) -> Blueprint:
 
     @api.post("/images/verdicts")
     def verdicts():
-        data = _body()
-        page_url = _field(data, "page_url", str)
-        urls = _field(data, "urls", list)
+        data = body()
+        page_url = field(data, "page_url", str)
+        urls = field(data, "urls", list)
         if len(urls) > MAX_VERDICT_URLS:
             raise ApiError(413, "too_many_urls",
                            f"at most {MAX_VERDICT_URLS} image URLs per request; send fewer")
