@@ -21,7 +21,9 @@ const main = () => document.getElementById("main");
 
 function route() {
   const parts = location.hash.replace(/^#\/?/, "").split("/").filter(Boolean);
-  return { page: parts[0] || "alerts", id: parts[1] ? Number(parts[1]) : null };
+  const page = parts[0] || "alerts";
+  const id = parts[1] ? Number(parts[1]) : null;
+  return { page, id, key: id ? `${page}/${id}` : page };
 }
 
 function renderShell() {
@@ -66,28 +68,43 @@ function pairingPage() {
   return [heading(t("pair_title")), form];
 }
 
+// Renders overlap: an action's re-render can still wait for the API when the user moves to
+// another page, and a slow one used to land last and put the old page back under the new
+// address (#/alerts showing alert #2). So each render takes a number and only the latest one
+// started may fill <main>; a page's own re-render (after an action, a filter, a timer) runs
+// only while that page is still the one shown. The numbers live on <body>, the one place
+// the shell keeps state: data-render-started, data-render-shown, and data-ready ("true"
+// once the latest render is shown), with data-route naming what it shows (alerts/12).
 async function render() {
-  const { page, id } = route();
+  const body = document.body.dataset;
+  const mine = Number(body.renderStarted || 0) + 1;
+  body.renderStarted = String(mine);
+  body.ready = "false";
+  const { page, id, key } = route();
+  const rerender = () => (route().key === key ? render() : Promise.resolve());
   const target = main();
   target.setAttribute("aria-busy", "true");
   target.replaceChildren(el("p", { class: "muted" }, t("loading")));
   let content;
   try {
     if (!token()) content = pairingPage();
-    else if (page === "alerts" && id) content = await alertPage(id, render);
+    else if (page === "alerts" && id) content = await alertPage(id, rerender);
     else {
       const found = PAGES.find(([name]) => name === page) || PAGES[0];
-      content = await found[2](render);
+      content = await found[2](rerender);
     }
   } catch (error) {
     content = error.status === 401 ? pairingPage()
       : [heading(t("error")), el("p", { class: "error" }, errorText(error)),
          button(t("retry"), () => render())];
   }
+  if (Number(body.renderStarted) !== mine) return; // a newer render owns <main> now
   target.replaceChildren(...[content].flat());
   target.removeAttribute("aria-busy");
-  document.body.dataset.page = page;
-  document.body.dataset.ready = "true";
+  body.page = page;
+  body.route = key;
+  body.renderShown = String(mine);
+  body.ready = "true";
   const title = target.querySelector("h1");
   document.title = `${title ? title.textContent + " · " : ""}${t("app_title")}`;
 }
