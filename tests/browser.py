@@ -16,6 +16,8 @@ Everything listens on and talks to 127.0.0.1 only.
 
 from __future__ import annotations
 
+import base64
+import hashlib
 import io
 import json
 import os
@@ -114,6 +116,7 @@ class MarketServer:
         self.log: list[tuple[str, str, str]] = []   # (host, path, user agent)
         # POST handlers by path: fn(host, path, query, headers, body) -> Route
         self.posts: dict[str, Callable[..., Route]] = {}
+        self.tls_spki = ""   # set by start_tls
         self._lock = threading.Lock()
         server = self
 
@@ -179,10 +182,22 @@ class MarketServer:
         context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
         context.load_cert_chain(cert, key)
         self.httpd.tls_context = context
+        self.tls_spki = spki_sha256(cert)
 
     @property
     def tls(self) -> bool:
         return self.httpd.tls_context is not None
+
+    def browser_args(self) -> list[str]:
+        """Chromium flags so the browser trusts this server's throw-away certificate.
+
+        Playwright's `ignore_https_errors` is applied per page, once it has attached to
+        the tab; a tab the extension opens itself (a store sweep) may already have met
+        the certificate and shown "Privacy error" by then (the first https tab lost that
+        race about one run in three). Trusting the certificate's key from the start has
+        no race, and trusts nothing else.
+        """
+        return [f"--ignore-certificate-errors-spki-list={self.tls_spki}"] if self.tls else []
 
     def _route(self, host: str, path: str) -> Route | None:
         if path.startswith("/kf/"):
@@ -218,6 +233,17 @@ class MarketServer:
         maps = [f"MAP *.{d} 127.0.0.1:{self.port}" for d in (*domains, HOSTILE_DOMAIN)]
         maps += [f"MAP {d} 127.0.0.1:{self.port}" for d in domains]
         return ", ".join([*maps, "MAP * ~NOTFOUND", "EXCLUDE 127.0.0.1", "EXCLUDE localhost"])
+
+
+def spki_sha256(cert_pem: Path) -> str:
+    """Base64 SHA-256 of a certificate's public key (Chromium's SPKI pin format)."""
+    from cryptography import x509
+    from cryptography.hazmat.primitives import serialization
+
+    key = x509.load_pem_x509_certificate(cert_pem.read_bytes()).public_key()
+    spki = key.public_bytes(serialization.Encoding.DER,
+                            serialization.PublicFormat.SubjectPublicKeyInfo)
+    return base64.b64encode(hashlib.sha256(spki).digest()).decode()
 
 
 def jpeg(path: Path, quality: int = 90, scale: float = 1.0) -> bytes:
@@ -378,7 +404,8 @@ def launch_browser(playwright, profile: Path, market: MarketServer,
             "--no-sandbox", "--disable-gpu", "--disable-background-networking",
             "--disable-component-update", "--no-first-run", "--disable-sync",
             "--disable-quic", "--disable-features=HttpsUpgrades,HttpsFirstBalancedModeAutoEnable",
-            f"--host-resolver-rules={market.resolver_rules(extra_domains)}"]
+            f"--host-resolver-rules={market.resolver_rules(extra_domains)}",
+            *market.browser_args()]
     env = dict(os.environ)
     if display:
         env["DISPLAY"] = display

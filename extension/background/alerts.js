@@ -101,7 +101,7 @@ export async function pollAlerts(settings) {
   await setBadgeCount(newCount);
   await ext.action.setTitle({ title: newCount
     ? t("actionTitleAlerts", [String(newCount)]) : t("actionTitle") });
-  if (!alerts.length) return { newCount, fresh: 0 };
+  if (!alerts.length) return { newCount, fresh: 0, freshCopied: 0 };
   const shown = alerts.slice(0, MAX_NOTIFICATIONS_PER_POLL);
   for (const alert of shown) await notify(alert);
   if (alerts.length > shown.length) {
@@ -114,7 +114,8 @@ export async function pollAlerts(settings) {
   }
   await ext.storage.local.set({ alertCursor: Math.max(...alerts.map((a) => a.id)) });
   await refreshMarksInTabs();
-  return { newCount, fresh: alerts.length };
+  return { newCount, fresh: alerts.length,
+    freshCopied: alerts.filter((a) => a.kind === "copied").length };
 }
 
 /** The most recent alerts of every state, newest first, for the popup. */

@@ -33,6 +33,17 @@ async function ensurePollAlarm() {
   }
 }
 
+/**
+ * Poll alerts. A new `copied` alert makes the daemon queue a sweep of the copier's store
+ * (queued when the extension next asks for work), so ask now: otherwise the store waits
+ * for the next sweep check, a minute away. The daemon still keeps the request budget.
+ */
+async function pollAlertsAndSweep(settings) {
+  const result = await pollAlerts(settings);
+  if (result.freshCopied) runSweeps();   // not awaited: a sweep task may take a while
+  return result;
+}
+
 /** The regular heartbeat: access check, alerts and badge, and the queue when reachable. */
 async function tick() {
   const missing = await missingOrigins();
@@ -46,7 +57,7 @@ async function tick() {
     return { ok: false, error: "not_paired" };
   }
   try {
-    const result = await pollAlerts(settings);
+    const result = await pollAlertsAndSweep(settings);
     const queue = await queueSummary();
     if (queue.waiting) await drain({ force: true });
     return { ok: true, ...result };
@@ -105,13 +116,13 @@ async function handle(msg) {
         paired: Boolean(settings.token), missingOrigins: missing, queue };
     }
     case "alerts": {
-      await pollAlerts(settings).catch(() => {});
+      await pollAlertsAndSweep(settings).catch(() => {});
       return { ok: true, ...(await recentAlerts(settings, msg.limit)) };
     }
     case "alert-action": {
       const alert = cleanAlert(await callDaemon(settings, "POST", `alerts/${msg.id}`,
         { action: msg.action }));
-      await pollAlerts(settings).catch(() => {});
+      await pollAlertsAndSweep(settings).catch(() => {});
       return { ok: true, alert };
     }
     case "watch": {
