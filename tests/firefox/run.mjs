@@ -9,11 +9,16 @@
 import puppeteer from "puppeteer-core";
 
 const cfg = JSON.parse(process.argv[2]);
-const say = (step, extra = {}) => console.log(JSON.stringify({ step, ...extra }));
-const deadline = Date.now() + (cfg.timeoutS ?? 120) * 1000;
+const started = Date.now();
+// `t`: seconds since start, so a slow step shows in the test's failure message.
+const say = (step, extra = {}) => console.log(JSON.stringify({
+  step, t: Math.round((Date.now() - started) / 100) / 10, ...extra }));
+const deadline = started + (cfg.timeoutS ?? 120) * 1000;
 
-async function until(what, check, everyMs = 500) {
-  while (Date.now() < deadline) {
+/** Poll `check` until it returns something truthy, up to `withinMs` or the run's deadline. */
+async function until(what, check, everyMs = 500, withinMs = Infinity) {
+  const end = Math.min(deadline, Date.now() + withinMs);
+  while (Date.now() < end) {
     try {
       const value = await check();
       if (value) return value;
@@ -27,6 +32,9 @@ const browser = await puppeteer.launch({
   browser: "firefox",
   executablePath: cfg.firefox ?? "/usr/bin/firefox-esr",
   headless: true,
+  // A BiDi command that never answers fails after a minute instead of puppeteer's default
+  // 180 s, which alone would eat the whole deadline without saying where.
+  protocolTimeout: 60000,
   // Firefox 153+ lets WebDriver open moz-extension:// pages only with system access.
   args: ["--remote-allow-system-access"],
   extraPrefsFirefox: {
@@ -47,15 +55,31 @@ try {
   say("installed", { id });
   const base = `moz-extension://${cfg.uuid}`;
 
-  const extensionPage = async (path) => {
+  // Opens one of the extension's pages and waits for its own ready marker. The navigation is
+  // started, never awaited: over BiDi, Firefox reports a moz-extension:// load as a failed
+  // navigation followed by a second one (the load moves to the extension's process), never
+  // with a `load` event, and sometimes without the second one's start. Then
+  // `browsingContext.navigate` never answers (2 of 6 fresh launches, twice), and puppeteer's
+  // goto, once it has seen the navigation fail, waits for that command until protocolTimeout
+  // whatever its own `timeout` says: issue 14's flake, 180 s gone before the marketplace
+  // page was even opened. puppeteer's page.url() stays about:blank then too, so the address
+  // is read in the page itself.
+  const extensionPage = async (path, readySelector) => {
     const page = await browser.newPage();
-    // The navigation to an extension page never reports its load over BiDi (it does load):
-    // go on once it committed and wait for the page's own ready marker instead.
-    await page.goto(`${base}/${path}`, { timeout: 8000 }).catch(() => {});
+    const url = `${base}/${path}`;
+    let navigation = "pending";
+    page.goto(url).then(() => { navigation = "loaded"; },
+      (error) => { navigation = String(error?.message ?? error); });
+    try {
+      await until(`${path} to show ${readySelector}`, () => page.evaluate(
+        (want, selector) => location.href === want && document.querySelector(selector) !== null,
+        url, readySelector), 250, 30000);
+    } catch (error) {
+      throw new Error(`${error.message} (navigation: ${navigation})`);
+    }
     return page;
   };
-  const options = await extensionPage("options/options.html");
-  await options.waitForSelector("body[data-ready=true]", { timeout: 20000 });
+  const options = await extensionPage("options/options.html", "body[data-ready=true]");
   await options.$eval("#daemon-url", (el, v) => { el.value = v; }, cfg.daemonUrl);
   await options.$eval("#token", (el, v) => { el.value = v; }, cfg.token);
   await options.click("#save");
@@ -70,8 +94,7 @@ try {
     page.evaluate(() => document.querySelectorAll("picguard-overlay").length > 0));
   say("marked");
 
-  const popup = await extensionPage("popup/popup.html");
-  await popup.waitForSelector("body[data-loaded=true]", { timeout: 20000 });
+  const popup = await extensionPage("popup/popup.html", "body[data-loaded=true]");
   const state = await popup.$eval("#state", (el) => el.textContent);
   const alerts = await until("alerts in the popup", () =>
     popup.$$eval("#alerts li", (items) => items.length), 1000);
