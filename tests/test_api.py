@@ -92,6 +92,23 @@ def test_real_page_push_counts_images(client, fixtures_dir) -> None:
     assert again["listing_id"] == first["listing_id"] and again["images"]["new"] == 0
 
 
+def test_an_image_given_up_for_good_is_unavailable_not_unknown(app, client,
+                                                                fixtures_dir) -> None:
+    """The extension asks again while a verdict is `unknown`; for an image PicGuard gave up
+    fetching (404) no verdict will ever come, so it must say so."""
+    html = (fixtures_dir / "item_2023-12_runParams-components-is23_he_32995535623.html"
+            ).read_text()
+    url = "https://he.aliexpress.com/item/32995535623.html"
+    assert client.post("pages", {"url": url, "html": html}).get_json()["status"] == "parsed"
+    store = app.extensions["picguard"]["pipeline"].store
+    first, second = store.claim_due_images(2)
+    store.image_failed(first["id"], "http_status", "HTTP 404", None)  # given up for good
+    store.image_failed(second["id"], "timeout", "timed out", "2099-01-01T00:00:00Z")  # retried
+    answer = client.post("images/verdicts", {"page_url": url,
+                                             "urls": [first["url"], second["url"]]})
+    assert [v["verdict"] for v in answer.get_json()["verdicts"]] == ["unavailable", "unknown"]
+
+
 def test_alert_routes_validate(client) -> None:
     assert client.get("alerts?state=bogus").status_code == 400
     assert client.get("alerts?since=x").status_code == 400

@@ -48,6 +48,10 @@ def image_verdicts(store: Store, settings: Settings, page_url: str, urls: list[s
                 # fetched is not enough: until the match ran, a copy would read as clear and
                 # the extension would stop asking before its mark could appear
                 verdict["verdict"] = "clear"
+            elif row["status"] == "failed":
+                # given up for good (404/410, or every retry failed): asking again will not
+                # bring an answer, and "unknown" would keep the extension asking
+                verdict["verdict"] = "unavailable"
         out.append(verdict)
     return out
 

@@ -15,7 +15,8 @@ import {
 import { classifyMarketUrl, parseDaemonUrl } from "./urls.js";
 import { Rejected, validate } from "./validate.js";
 
-const VERDICTS = new Set(["copy_of_yours", "resembles_yours", "yours", "clear", "unknown"]);
+const VERDICTS = new Set(["copy_of_yours", "resembles_yours", "yours", "clear", "unknown",
+  "unavailable"]);
 
 function errorKind(error) {
   if (error instanceof DaemonError) return error.kind;
