@@ -27,11 +27,18 @@ from pathlib import Path
 
 import numpy as np
 
-from bench.competitor_set import CACHE_DIR, EDITS_AD, chunk_path, load_chunks, make_plan
+from bench.competitor_set import (
+    CACHE_DIR,
+    EDITS_AD,
+    chunk_path,
+    index_chunks,
+    load_chunks,
+    make_plan,
+)
 from bench.robustness import SAME_PHOTO_PHASH, log, one_core
 from daemon.matching.compare import Analysis, analyse, compare
 from daemon.matching.competitor_index import CompetitorIndex
-from daemon.matching.competitor_verify import thumbnail_analysis, verify
+from daemon.matching.competitor_verify import thumbnail_analysis, thumbnail_descriptors, verify
 from daemon.matching.fingerprint import compute_fingerprint, hamming64
 
 TIER = {e.name: e.tier for e in EDITS_AD}
@@ -82,15 +89,19 @@ class Thumbs:
         return out
 
 
-def build_index(size: int, directory: Path, thumbs: Thumbs) -> tuple[CompetitorIndex, dict]:
-    """The index over the first `size` images, with its build time, memory and disk."""
+def build_index(size: int, directory: Path, thumbs: Thumbs,
+                workers: int = 1) -> tuple[CompetitorIndex, dict]:
+    """The index over the first `size` images, with its build time, memory and disk.
+
+    Each image is indexed with the descriptors the daemon indexes it with (made from its
+    thumbnail: cached by bench.competitor_set.index_chunks, timed apart in run())."""
     index = CompetitorIndex(directory)
     base, t_index = _rss(), 0.0
-    for chunk in load_chunks(size):
-        for image_id, phash, blob, desc, thumb, sha in chunk:
+    for chunk, idesc in zip(load_chunks(size), index_chunks(size, workers=workers), strict=True):
+        for image_id, phash, blob, _desc, thumb, sha in chunk:
             thumbs.put(image_id, thumb, blob, sha)
             t = time.perf_counter()
-            index.add(image_id, phash, np.frombuffer(desc, np.uint8).reshape(-1, 32))
+            index.add(image_id, phash, np.frombuffer(idesc[image_id], np.uint8).reshape(-1, 32))
             t_index += time.perf_counter() - t
         del chunk
     t = time.perf_counter()
@@ -101,7 +112,7 @@ def build_index(size: int, directory: Path, thumbs: Thumbs) -> tuple[CompetitorI
                    "memory_bytes": index.memory_bytes()}
 
 
-def run(size: int, originals: int, unrelated: int, workdir: Path) -> dict:
+def run(size: int, originals: int, unrelated: int, workdir: Path, workers: int = 1) -> dict:
     plan = make_plan(size)
     have = sum(1 for c in range((size + 999) // 1000) if chunk_path(CACHE_DIR, c).exists())
     if have * 1000 < size:
@@ -109,7 +120,12 @@ def run(size: int, originals: int, unrelated: int, workdir: Path) -> dict:
                          f"python -m bench.competitor_set --size {size} first")
     thumbs = Thumbs(workdir / "thumbs.bin")
     log(f"competitor index: building over {size:,} images")
-    index, figures = build_index(size, workdir / "index", thumbs)
+    index, figures = build_index(size, workdir / "index", thumbs, workers)
+    sample = thumbs.rows(list(range(1, min(size, 100) + 1)))
+    t = time.perf_counter()
+    for row in sample:
+        thumbnail_descriptors(row["thumb"])
+    figures["entry_ms"] = 1000 * (time.perf_counter() - t) / len(sample)
     log(f"  built in {figures['build_s']:.1f} s; approximate={index.approximate}")
     copies: dict[str, list[tuple[int, str]]] = defaultdict(list)
     for k, item in enumerate(plan.items):
@@ -124,18 +140,19 @@ def run(size: int, originals: int, unrelated: int, workdir: Path) -> dict:
         a = qa[o]
         t = time.perf_counter()
         cands = [c.image_id for c in index.candidates(a)]
-        found = {i for i, r in verify(a, thumbs.rows(cands)) if r.kind == "copy"}
+        found = {i for i, r in verify(a, thumbs.rows(cands), index.analyses) if r.kind == "copy"}
         t_orig.append(time.perf_counter() - t)
         for image_id, tier in copies[o]:
             [row] = thumbs.rows([image_id])
             pairwise = compare(a, thumbnail_analysis(row, mirror=False)).kind == "copy"
             recall[tier].append((image_id in found, pairwise))
-    false, dups, t_un, n_cands = [], 0, [], []
+    false, dups, t_un, n_cands, t_cand = [], 0, [], [], []
     for u in plan.unrelated[:unrelated]:
         a = qa[u]
         t = time.perf_counter()
         cands = [c.image_id for c in index.candidates(a)]
-        hits = list(verify(a, thumbs.rows(cands)))
+        t_cand.append(time.perf_counter() - t)
+        hits = list(verify(a, thumbs.rows(cands), index.analyses))
         t_un.append(time.perf_counter() - t)
         n_cands.append(len(cands))
         for image_id, r in hits:
@@ -146,8 +163,10 @@ def run(size: int, originals: int, unrelated: int, workdir: Path) -> dict:
                 dups += 1  # the same photo is in both dataset folders (SOURCES.md)
             else:
                 false.append((Path(u).name, image_id, item[0], r.kind, r.details.get("inliers")))
+    figures["cache"] = (index.analyses.hits, index.analyses.misses)
     return {"size": size, **figures, "recall": recall, "false": false, "dups": dups,
-            "t_orig": t_orig, "t_un": t_un, "cands": n_cands, "unrelated": unrelated,
+            "t_orig": t_orig, "t_un": t_un, "t_cand": t_cand, "cands": n_cands,
+            "unrelated": unrelated,
             "approximate": index.approximate}
 
 
@@ -156,6 +175,8 @@ def report(res: dict) -> None:
     print(f"\n== {n:,} competitor images (inverted file: {res['approximate']}) ==")
     print(f"Build (index only, from analysed images): {res['build_s']:.1f} s "
           f"({1000 * res['build_s'] / n:.2f} ms an image)")
+    print(f"Index entry of one image (descriptors from its thumbnail, at fetch): "
+          f"{res['entry_ms']:.1f} ms")
     print(f"Memory: resident growth {res['rss'] / 2**20:.0f} MB "
           f"({res['rss'] / n / 1024:.2f} KB an image); memory_bytes() "
           f"{res['memory_bytes'] / 2**20:.0f} MB")
@@ -178,8 +199,13 @@ def report(res: dict) -> None:
         print(f"Query time, {label}: median {1000 * statistics.median(ts):.0f} ms, "
               f"p95 {1000 * ts[int(0.95 * (len(ts) - 1))]:.0f} ms ({len(ts)} queries, one core, "
               "candidates + verification; the query's own analysis excluded)")
+    print(f"Index search alone (candidates, both orientations), unrelated photo: median "
+          f"{1000 * statistics.median(res['t_cand']):.0f} ms")
     print(f"Candidates verified per unrelated query: median {statistics.median(res['cands']):.0f}"
           f", max {max(res['cands'])}")
+    hits, misses = res["cache"]
+    print(f"Candidate analyses reused from the index's cache: {hits} of {hits + misses} "
+          f"({100 * hits / max(1, hits + misses):.0f}%; queries run one after another)")
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -188,6 +214,8 @@ def main(argv: list[str] | None = None) -> None:
     ap.add_argument("--originals", type=int, default=60)
     ap.add_argument("--unrelated", type=int, default=1000)
     ap.add_argument("--quick", action="store_true")
+    ap.add_argument("--workers", type=int, default=1,
+                    help="processes making the (cached) index descriptors of the set")
     args = ap.parse_args(argv)
     if args.quick:
         args.size, args.originals, args.unrelated = [2000], 10, 100
@@ -195,7 +223,7 @@ def main(argv: list[str] | None = None) -> None:
     results = []
     for size in args.size:
         with tempfile.TemporaryDirectory(prefix="pg-competitor-bench-") as d:
-            res = run(size, args.originals, args.unrelated, Path(d))
+            res = run(size, args.originals, args.unrelated, Path(d), args.workers)
         report(res)
         results.append(res)
     if len(results) >= 2:

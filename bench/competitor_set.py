@@ -7,6 +7,10 @@ resumes where it stopped.
 
     python -m bench.competitor_set --size 100000        # build (resumable) and exit
 
+The descriptors the competitor index keeps are made from each image's thumbnail, as the
+daemon makes them (index_chunks, cached beside the chunks under index_key(): a change of
+the index's choice of descriptors recomputes them from the cached thumbnails only).
+
 Plan: 1,000 clothing photos are kept out as unrelated queries (nothing of them is in the
 set); ORIGINALS other photos get the 36 tier A-D edits of tests/edits.py; every other
 photo is in the set as published; the rest are distractors made of real content:
@@ -183,6 +187,49 @@ def build(size: int, cache_dir: Path = CACHE_DIR, workers: int = 2) -> Plan:
         tmp.replace(path)
         log(f"competitor set: chunk {c} ({hi - lo} images) in {time.perf_counter() - t:.0f} s")
     return make_plan(size)
+
+
+def index_key() -> str:
+    """Index descriptors depend on the features' ORB and the index's choice of them."""
+    from daemon.matching import competitor_verify as cv
+    from daemon.matching.competitor_index import FORMAT, KEEP
+
+    return (f"index-f{FORMAT}-k{KEEP}-c{round(cv.COARSE_SHARE * 1000)}"
+            f"-o{cv.COARSE_OCTAVE}")
+
+
+def _index_job(job: tuple[int, bytes]) -> tuple[int, bytes]:
+    from daemon.matching.competitor_verify import thumbnail_descriptors
+
+    image_id, thumb = job
+    return image_id, thumbnail_descriptors(thumb).tobytes()
+
+
+def index_chunks(size: int, cache_dir: Path = CACHE_DIR, workers: int = 1):
+    """Yield, chunk by chunk, {id: index descriptors} of the first `size` images, made from
+    their thumbnails as the daemon makes them (competitor_verify.thumbnail_descriptors);
+    cached beside the chunks under index_key()."""
+    folder = cache_dir / cache_key() / index_key()
+    folder.mkdir(parents=True, exist_ok=True)
+    left, c = size, 0
+    while left > 0:
+        path = folder / f"chunk-{c:04d}.pkl"
+        if path.exists():
+            desc = pickle.loads(path.read_bytes())  # noqa: S301 (ours)
+        else:
+            rows = pickle.loads(chunk_path(cache_dir, c).read_bytes())  # noqa: S301 (ours)
+            jobs = [(r[0], r[4]) for r in rows]
+            del rows
+            t = time.perf_counter()
+            desc = dict(run_pool(_index_job, jobs, len(jobs), f"index descriptors {c}", workers))
+            log(f"competitor set: index descriptors of chunk {c} in "
+                f"{time.perf_counter() - t:.0f} s")
+            tmp = path.with_suffix(".tmp")
+            tmp.write_bytes(pickle.dumps(desc))
+            tmp.replace(path)
+        yield {i: d for i, d in desc.items() if i <= size}
+        left -= len(desc)
+        c += 1
 
 
 def load_chunks(size: int, cache_dir: Path = CACHE_DIR):

@@ -1,5 +1,7 @@
-"""The competitor index on real photos and their edited copies: candidates as a brute-force
-vote count gives them, the pairwise rule's findings, persistence and version changes."""
+"""The competitor index on real photos and their edited copies: the descriptors an image is
+indexed with, candidates as a brute-force vote count gives them, the pairwise rule's
+findings, persistence (descriptors on disk once, crash and loss recovery) and version
+changes."""
 
 from __future__ import annotations
 
@@ -11,8 +13,15 @@ from PIL import Image
 
 import daemon.matching.competitor_index as ci
 from daemon.matching.compare import Analysis, analyse, compare
-from daemon.matching.competitor_verify import verify
-from daemon.matching.imageio import make_thumbnail
+from daemon.matching.competitor_verify import (
+    COARSE_OCTAVE,
+    COARSE_SHARE,
+    index_descriptors,
+    index_entry,
+    verify,
+)
+from daemon.matching.features import extract_features
+from daemon.matching.imageio import load_image, make_thumbnail
 from tests.edits import EDITS, apply
 
 EDIT_NAMES = ("jpeg_q50", "crop_15_20_offcentre", "flip", "collage_2x2", "banner_quarter")
@@ -20,11 +29,12 @@ EDIT_NAMES = ("jpeg_q50", "crop_15_20_offcentre", "flip", "collage_2x2", "banner
 
 @pytest.fixture(scope="module")
 def world(photos_dir):
-    """12 originals (analysed as catalog photos), their edited copies and 12 other photos as
-    competitor images: (originals, rows {id, thumb, data, sha256}, analyses by id)."""
+    """4 originals (analysed as catalog photos), 5 edited copies of each and 8 other photos as
+    competitor images: (originals, rows {id, thumb, data, sha256}, index entries by id:
+    (pHash, descriptors) made from the thumbnail, as the daemon indexes them)."""
     files = sorted((photos_dir / "clothing").rglob("*.jpg"))
     originals, others = files[:8:2], files[1:40:5]
-    rows, analyses = [], {}
+    rows, entries = [], {}
     edits = [e for e in EDITS if e.name in EDIT_NAMES]
     sources = [(o, e) for o in originals for e in edits] + [(p, None) for p in others]
     for image_id, (path, edit) in enumerate(sources, start=1):
@@ -35,29 +45,29 @@ def world(photos_dir):
             tiles = [Image.open(p).convert("RGB") for p in others[:3]]
             data = apply(edit, im, seed=image_id, others=tiles)
         a = analyse(data, mirror=False)
-        analyses[image_id] = a
-        rows.append({"id": image_id, "thumb": make_thumbnail(Image.open(io.BytesIO(data))),
-                     "data": a.fingerprint.to_bytes(), "sha256": a.sha256})
-    return [analyse(o) for o in originals], rows, analyses
+        row = {"id": image_id, "thumb": make_thumbnail(Image.open(io.BytesIO(data))),
+               "data": a.fingerprint.to_bytes(), "sha256": a.sha256}
+        rows.append(row)
+        entries[image_id] = index_entry(row)
+    return [analyse(o) for o in originals], rows, entries
 
 
-def _fill(index, analyses):
-    for image_id, a in analyses.items():
-        index.add(image_id, a.fingerprint.phash, a.features.descriptors)
+def _fill(index, entries):
+    for image_id, (phash, desc) in entries.items():
+        index.add(image_id, phash, desc)
 
 
 def _words(desc: np.ndarray) -> np.ndarray:
     return np.ascontiguousarray(desc).view(np.uint64)  # (n, 4): 256 bits
 
 
-def _brute_force(query: Analysis, analyses: dict[int, Analysis]) -> dict[int, tuple[int, int]]:
+def _brute_force(query: Analysis, entries: dict[int, tuple]) -> dict[int, tuple[int, int]]:
     """Votes by definition, computed over every stored descriptor: an image gets a query
     descriptor's vote when one of its first KEEP descriptors is among that descriptor's
     VOTE_NEIGHBOURS nearest, within VOTE_DISTANCE bits. Ties at the k-th distance may go
     either way, so (fewest, most) votes per image, best orientation."""
-    ids = np.concatenate([np.full(len(a.features.descriptors[: ci.KEEP]), i)
-                          for i, a in analyses.items()])
-    stored = np.concatenate([_words(a.features.descriptors[: ci.KEEP]) for a in analyses.values()])
+    ids = np.concatenate([np.full(len(d[: ci.KEEP]), i) for i, (_, d) in entries.items()])
+    stored = np.concatenate([_words(d[: ci.KEEP]) for _, d in entries.values()])
     best: dict[int, tuple[int, int]] = {}
     for f in (query.features, query.features_mirror):
         q = _words(f.descriptors[: ci.QUERY_DESCRIPTORS])
@@ -65,7 +75,7 @@ def _brute_force(query: Analysis, analyses: dict[int, Analysis]) -> dict[int, tu
         kth = np.sort(dist, axis=1)[:, ci.VOTE_NEIGHBOURS - 1][:, None]
         sure = (dist < kth) & (dist <= ci.VOTE_DISTANCE)
         maybe = (dist <= kth) & (dist <= ci.VOTE_DISTANCE)
-        for image_id in analyses:
+        for image_id in entries:
             cols = ids == image_id
             lo, hi = int(sure[:, cols].any(axis=1).sum()), int(maybe[:, cols].any(axis=1).sum())
             old = best.get(image_id, (0, 0))
@@ -74,12 +84,12 @@ def _brute_force(query: Analysis, analyses: dict[int, Analysis]) -> dict[int, tu
 
 
 def test_candidates_are_the_brute_force_vote_count(world) -> None:
-    originals, _, analyses = world
+    originals, _, entries = world
     index = ci.CompetitorIndex(None)
-    _fill(index, analyses)
+    _fill(index, entries)
     assert not index.approximate  # small: exact search
     for q in originals[:3]:
-        votes = _brute_force(q, analyses)
+        votes = _brute_force(q, entries)
         voted = [c for c in index.candidates(q) if not c.near]
         assert voted, "an original's copies are voted for"
         for c in voted:
@@ -91,9 +101,9 @@ def test_candidates_are_the_brute_force_vote_count(world) -> None:
 
 
 def test_index_finds_what_the_pairwise_rule_finds(world) -> None:
-    originals, rows, analyses = world
+    originals, rows, entries = world
     index = ci.CompetitorIndex(None)
-    _fill(index, analyses)
+    _fill(index, entries)
     by_id = {r["id"]: r for r in rows}
     for q in originals:
         pairwise = {r["id"] for r in rows if compare(q, Analysis.from_thumbnail(
@@ -105,30 +115,133 @@ def test_index_finds_what_the_pairwise_rule_finds(world) -> None:
 
 
 def test_saved_index_is_reused_after_a_restart(world, tmp_path, monkeypatch) -> None:
-    originals, _, analyses = world
+    originals, _, entries = world
     monkeypatch.setattr(ci, "TRAIN_FROM", 3000)  # train the inverted file on this small set
     monkeypatch.setattr(ci, "NLIST", 16)
     monkeypatch.setattr(ci, "SNAPSHOT_MIN", 10)
     first = ci.CompetitorIndex(tmp_path / "idx")
-    _fill(first, analyses)
+    _fill(first, entries)
     assert first.approximate
     before = [first.candidates(q) for q in originals]
     first.close()
     assert (tmp_path / "idx" / "ivf.json").exists()
     again = ci.CompetitorIndex(tmp_path / "idx")
-    assert len(again) == len(analyses) and again.approximate
+    assert len(again) == len(entries) and again.approximate
     assert [again.candidates(q) for q in originals] == before
     # one more image after the restart: appended, then replayed after the next restart
-    extra = analyses[1]
-    again.add(10_000, extra.fingerprint.phash, extra.features.descriptors)
+    again.add(10_000, *entries[1])
     third = ci.CompetitorIndex(tmp_path / "idx")
     assert 10_000 in third and 10_000 in {c.image_id for c in third.candidates(originals[0])}
 
 
 def test_a_version_change_empties_the_index(world, tmp_path) -> None:
-    _, _, analyses = world
+    _, _, entries = world
     old = ci.CompetitorIndex(tmp_path / "idx", version=1)
-    _fill(old, dict(list(analyses.items())[:5]))
+    _fill(old, dict(list(entries.items())[:5]))
     new = ci.CompetitorIndex(tmp_path / "idx", version=2)
     assert len(new) == 0 and new.reset_on_load
     assert new.missing([1, 2, 3]) == [1, 2, 3]
+
+
+def test_index_descriptors_put_coarse_keypoints_first_then_the_spread_order(photos_dir) -> None:
+    path = sorted((photos_dir / "clothing").rglob("*.jpg"))[0]
+    im = load_image(path)
+    desc = index_descriptors(im)
+    assert desc.shape == (ci.KEEP, 32) and desc.dtype == np.uint8
+    # the same ORB as the query side: every indexed descriptor is one of the image's
+    # 1,000 features (the spread order), and the first of them all is kept
+    feats = extract_features(im).descriptors
+    kept = {bytes(d) for d in desc}
+    assert kept <= {bytes(d) for d in feats} and bytes(feats[0]) in kept
+    # not simply the first KEEP of the spread order: a share comes from coarse levels
+    coarse = int(ci.KEEP * COARSE_SHARE)
+    assert len(kept - {bytes(d) for d in feats[: ci.KEEP]}) > 0
+    assert len(kept & {bytes(d) for d in feats[: ci.KEEP]}) >= ci.KEEP - coarse
+    assert COARSE_OCTAVE >= 1
+    blank = Image.new("RGB", (300, 200), (240, 240, 240))
+    assert index_descriptors(blank).shape == (0, 32)  # nothing to index, no error
+
+
+@pytest.fixture()
+def small_ivf(monkeypatch):
+    """Train the inverted file on the small test set and snapshot it early."""
+    monkeypatch.setattr(ci, "TRAIN_FROM", 3000)
+    monkeypatch.setattr(ci, "NLIST", 16)
+    monkeypatch.setattr(ci, "SNAPSHOT_MIN", 10)
+
+
+def test_descriptors_are_on_disk_once_after_a_snapshot(world, tmp_path, small_ivf) -> None:
+    _, _, entries = world
+    index = ci.CompetitorIndex(tmp_path / "idx")
+    _fill(index, entries)
+    index.close()
+    files = {p.name: p.stat().st_size for p in (tmp_path / "idx").iterdir()}
+    assert files["pending.bin"] == ci._HEADER  # the snapshot holds every descriptor
+    assert files["records.bin"] == ci._HEADER + 24 * len(entries)
+    per_image = sum(files.values()) / len(entries)
+    assert per_image < 16 * 1024
+
+
+def test_a_crash_after_the_snapshot_replays_nothing_twice(world, tmp_path, small_ivf) -> None:
+    originals, _, entries = world
+    directory = tmp_path / "idx"
+    index = ci.CompetitorIndex(directory)
+    _fill(index, entries)
+    pending = (directory / "pending.bin").read_bytes()
+    index.close()
+    before = [index.candidates(q) for q in originals]
+    # the snapshot was written but pending.bin not emptied yet (a crash in between)
+    (directory / "pending.bin").write_bytes(pending)
+    again = ci.CompetitorIndex(directory)
+    assert [again.candidates(q) for q in originals] == before
+    assert again._ivf.ntotal == sum(len(d) for _, d in entries.values())
+
+
+def test_a_torn_record_and_a_lost_snapshot_are_recovered(world, tmp_path, small_ivf) -> None:
+    originals, _, entries = world
+    directory = tmp_path / "idx"
+    index = ci.CompetitorIndex(directory)
+    _fill(index, entries)
+    index.close()
+    with open(directory / "records.bin", "ab") as f:
+        f.write(b"\x01" * 10)  # a record cut short by a crash
+    assert len(ci.CompetitorIndex(directory)) == len(entries)
+    assert (directory / "records.bin").stat().st_size == ci._HEADER + 24 * len(entries)
+    for p in directory.glob("ivf*"):
+        p.unlink()
+    # the descriptors were only in the snapshot: every image is missing again, and
+    # re-adding them (the owner's catch-up from thumbnails) gives the same candidates
+    lost = ci.CompetitorIndex(directory)
+    assert lost.missing(list(entries)) == list(entries)
+    _fill(lost, entries)
+    fresh = ci.CompetitorIndex(None)
+    _fill(fresh, entries)
+    for q in originals:
+        assert {c.image_id for c in lost.candidates(q)} == {c.image_id for c in fresh.candidates(q)}
+
+
+def test_an_index_of_the_previous_format_is_rebuilt(tmp_path) -> None:
+    directory = tmp_path / "idx"
+    directory.mkdir()
+    old = ci.MAGIC + np.array([1, ci.MATCHER_VERSION, 128], "<u4").tobytes()
+    (directory / "records.bin").write_bytes(old + bytes(4120))
+    index = ci.CompetitorIndex(directory)
+    assert len(index) == 0 and index.reset_on_load
+    with pytest.raises(ValueError, match="keep"):
+        ci.CompetitorIndex(directory, keep=300)
+
+
+def test_verified_analyses_are_reused_until_the_image_changes(world) -> None:
+    originals, rows, entries = world
+    index = ci.CompetitorIndex(None)
+    _fill(index, entries)
+    by_id = {r["id"]: r for r in rows}
+    cands = [by_id[c.image_id] for c in index.candidates(originals[0])]
+    first = list(verify(originals[0], cands, index.analyses))
+    assert index.analyses.misses == len(cands) and index.analyses.hits == 0
+    assert list(verify(originals[0], cands, index.analyses)) == first  # same findings
+    assert index.analyses.hits == len(cands)
+    # new content under the same id: its cached analysis is forgotten
+    image_id = cands[0]["id"]
+    index.add(image_id, *entries[image_id])
+    assert index.analyses.get(image_id, (cands[0]["sha256"], False)) is None

@@ -1,20 +1,18 @@
 """Every competitor image seen, in one persistent index: `check` and reverse matching as queries.
 
-Per image only what candidate generation needs is kept: its 64-bit pHash (Hamming index)
-and its first KEEP ORB descriptors (the spread order of features.py, so they cover the
-frame) in a faiss binary inverted file. A query (a catalog photo, or a photo being
-checked) votes with all its descriptors, straight and mirrored; the few most voted images
-are then verified by the caller with the pairwise rule (compare.compare), their features
-re-extracted from the stored thumbnail. Design and figures: docs/MATCHING.md.
+Per image: its 64-bit pHash (Hamming index) and KEEP ORB descriptors chosen to survive
+crops and collages (competitor_verify.index_descriptors) in a faiss binary inverted file.
+A query votes with all its descriptors, straight and mirrored; the most voted images are
+verified by the caller with compare() on the stored thumbnail. Design: docs/MATCHING.md.
 
-On disk (a directory in the data dir):
-- records.bin: a header (format, matcher version, KEEP) then one fixed-size record per
-  image added (id, pHash, descriptor count, descriptors), appended as images are fetched;
-- ivf-<records>.faiss + ivf.json: a snapshot of the trained inverted file and how many
-  records it holds, so a restart reads it instead of assigning every descriptor again;
-  records after the snapshot are replayed.
-A different format or matcher version empties the directory; the owner re-adds every
-image from its thumbnail (see daemon/monitor/pipeline.py sync_competitor_index).
+On disk (a directory in the data dir): records.bin, a header (format, matcher version,
+KEEP) then a 24-byte record per image added (id, pHash, descriptor count); pending.bin,
+the descriptors of the records no snapshot holds yet (emptied at each snapshot, so they
+are on disk once); ivf-<records>.faiss + ivf.json, the trained inverted file and how
+many records it holds (a restart reads it and replays the pending records after it).
+Another format or matcher version empties the directory, and a record whose descriptors
+are in neither file (a lost snapshot) is dropped: the owner re-adds those images from
+their thumbnails (daemon/monitor/competitor_sync.py).
 """
 
 from __future__ import annotations
@@ -33,24 +31,22 @@ import numpy as np
 
 from daemon.files import atomic_write
 from daemon.matching.compare import HASH_PHASH_MAX, MATCHER_VERSION, Analysis
+from daemon.matching.competitor_verify import KEEP, AnalysisCache
 from daemon.matching.hamming import HammingIndex
 
 log = logging.getLogger(__name__)
 
-FORMAT = 1
+# 2: descriptors chosen by competitor_verify.index_descriptors (a share of coarse-scale
+# keypoints first), KEEP 200, descriptors in pending.bin until a snapshot holds them.
+FORMAT = 2
 MAGIC = b"PGCI"
-# Descriptors kept per competitor image (chosen on bench/competitor_index.py: see
-# docs/MATCHING.md). The query side keeps all of its 1,000 (and the mirrored ones).
-KEEP = 128
 ID_SHIFT = 8  # faiss id = image id << ID_SHIFT | descriptor number (KEEP < 256)
 QUERY_DESCRIPTORS = 1000
 # A vote: one of the image's descriptors is among a query descriptor's VOTE_NEIGHBOURS
-# nearest and within VOTE_DISTANCE bits (each image counted once per query descriptor).
-# Not the nearest only (the catalog side's rule): one photo copied by many stores must get
-# all its copies voted. Not every descriptor within reach either: descriptors of plain
-# backdrops are near hundreds of images, and a range count ranked unrelated images above
-# cropped copies. 8 neighbours within 36 bits, 2 lists probed: the best of 8 settings
-# measured on 2,000 images (docs/MATCHING.md).
+# nearest, within VOTE_DISTANCE bits (an image counted once per query descriptor). Not the
+# nearest only: one photo copied by many stores must get all its copies voted. Not all
+# within reach (a range count, weighted by how many images a descriptor reaches or not):
+# plain backdrops are near hundreds of images and out-voted cropped copies (MATCHING.md).
 VOTE_NEIGHBOURS = 8
 VOTE_DISTANCE = 36
 # Verified: every image with SURE_VOTES or more (a copy, almost always; at most
@@ -61,26 +57,25 @@ MIN_VOTES = 6
 SURE_VOTES = 20
 WEAK_CANDIDATES = 8
 MAX_CANDIDATES = 64
-# Exact (flat) search until TRAIN_FROM descriptors, then a trained inverted file of NLIST
-# lists (never retrained: lists grow linearly, 10^6 images x 128 = 62k entries a list),
-# NPROBE of them probed per query descriptor. Training is binary k-means over a sample of
-# TRAIN_PER_LIST x NLIST descriptors, TRAIN_ITERATIONS rounds: 4,096 lists on 164k
-# descriptors and faiss's 25 rounds took minutes of one core, once; this is ~8x less.
+# Exact search until TRAIN_FROM descriptors, then an inverted file of NLIST lists, never
+# retrained (lists grow linearly: 10^6 images x 200 = 98k entries a list), NPROBE probed.
+# Binary k-means on TRAIN_PER_LIST x NLIST descriptors, TRAIN_ITERATIONS rounds (faiss's
+# 25 rounds on 4,096 lists took minutes of one core; this is ~8x less).
 NLIST = 2048
 TRAIN_PER_LIST = 39  # faiss asks for at least 39 points a list
 TRAIN_FROM = NLIST * TRAIN_PER_LIST
 TRAIN_ITERATIONS = 10
 NPROBE = 2
-# A snapshot is written when this share of the records is newer than the last one
-# (and at close()).
+# A snapshot is written when this share of the records is newer than it (and at close()).
 SNAPSHOT_SHARE = 0.2
 SNAPSHOT_MIN = 2000
 
 _HEADER = 16
+_RECORD = np.dtype([("id", "<i8"), ("phash", "<u8"), ("n", "<u2"), ("pad", "V6")])
 
 
-def _record_dtype(keep: int) -> np.dtype:
-    return np.dtype([("id", "<i8"), ("phash", "<u8"), ("n", "<u2"), ("pad", "V6"),
+def _pending_dtype(keep: int) -> np.dtype:
+    return np.dtype([("seq", "<i8"), ("id", "<i8"), ("n", "<u2"), ("pad", "V6"),
                      ("desc", "u1", (keep, 32))])
 
 
@@ -94,8 +89,25 @@ class Candidate:
     near: bool
 
 
+def _head(path: Path) -> bytes:
+    with open(path, "rb") as f:
+        return f.read(_HEADER)
+
+
 def _ids(image_id: int, n: int) -> np.ndarray:
     return (np.int64(image_id) << ID_SHIFT) | np.arange(n, dtype=np.int64)
+
+
+def _new_ivf(sample: np.ndarray) -> Any:
+    """An inverted file trained on `sample` (binary k-means), empty."""
+    quantizer = faiss.IndexBinaryFlat(256)
+    ivf = faiss.IndexBinaryIVF(quantizer, 256, NLIST)
+    ivf.cp.niter = TRAIN_ITERATIONS
+    ivf.train(np.ascontiguousarray(sample, np.uint8))
+    ivf.own_fields = True
+    quantizer.this.disown()
+    ivf.nprobe = NPROBE
+    return ivf
 
 
 class CompetitorIndex:
@@ -107,9 +119,11 @@ class CompetitorIndex:
 
     def __init__(self, directory: Path | None, keep: int = KEEP,
                  version: int = MATCHER_VERSION) -> None:
+        if not 0 < keep < 1 << ID_SHIFT:
+            raise ValueError(f"keep must be 1-{(1 << ID_SHIFT) - 1} descriptors, not {keep}")
         self.directory = Path(directory) if directory is not None else None
         self.keep, self.version = keep, version
-        self._dtype = _record_dtype(keep)
+        self._pending = _pending_dtype(keep)
         self._lock = threading.RLock()
         self._loaded = False
         self._phash = HammingIndex(64)
@@ -119,12 +133,13 @@ class CompetitorIndex:
         self._flat: Any = None
         self._ivf: Any = None
         self.reset_on_load = False  # True when a version change emptied the directory
+        self.analyses = AnalysisCache()  # candidates' analyses, for competitor_verify.verify
 
     # ---- files -------------------------------------------------------------------------
 
-    @property
-    def _records_path(self) -> Path | None:
-        return self.directory / "records.bin" if self.directory else None
+    def _path(self, name: str) -> Path:
+        assert self.directory is not None
+        return self.directory / name
 
     def _header(self) -> bytes:
         return MAGIC + np.array([FORMAT, self.version, self.keep], "<u4").tobytes()
@@ -132,62 +147,88 @@ class CompetitorIndex:
     def _clear_files(self) -> None:
         assert self.directory is not None
         for p in self.directory.glob("*"):
-            if p.name == "records.bin" or p.name.startswith("ivf"):
+            if p.name in ("records.bin", "pending.bin") or p.name.startswith("ivf"):
                 p.unlink(missing_ok=True)
 
+    def _read(self, name: str, dtype: np.dtype) -> np.ndarray:
+        """The whole records of a file; a torn last record (a crash mid-append) is cut off,
+        so the next append starts on a record boundary."""
+        path = self._path(name)
+        size = path.stat().st_size
+        n = (size - _HEADER) // dtype.itemsize
+        if size != _HEADER + n * dtype.itemsize:
+            log.warning("dropping a partly written record at the end of %s", path)
+            with open(path, "r+b") as f:
+                f.truncate(_HEADER + n * dtype.itemsize)
+        if n <= 0:
+            return np.zeros(0, dtype)
+        return np.memmap(path, dtype=dtype, mode="r", offset=_HEADER, shape=(n,))
+
     def _load(self) -> None:
-        """Read the records (and the snapshot) once; a version change empties the files."""
+        """Read the records, snapshot and pending descriptors once (a version change or a
+        foreign file empties the directory)."""
         if self._loaded:
             return
         self._loaded = True
         self._flat = faiss.IndexBinaryIDMap(faiss.IndexBinaryFlat(256))
-        path = self._records_path
-        if path is None:
+        if self.directory is None:
             return
-        self.directory.mkdir(parents=True, exist_ok=True)  # type: ignore[union-attr]
-        if path.exists():
-            with open(path, "rb") as f:
-                head = f.read(_HEADER)
-            if head != self._header():
-                log.warning("the competitor index in %s was built by another version; "
-                            "it is rebuilt from the stored thumbnails", self.directory)
-                self._clear_files()
-                self.reset_on_load = True
-        if not path.exists():
-            with atomic_write(path) as f:
-                f.write(self._header())
-            return
-        n = (path.stat().st_size - _HEADER) // self._dtype.itemsize
-        if n <= 0:
-            return
-        mm = np.memmap(path, dtype=self._dtype, mode="r", offset=_HEADER, shape=(n,))
+        self.directory.mkdir(parents=True, exist_ok=True)
+        names = ("records.bin", "pending.bin")
+        heads = [_head(self._path(name)) for name in names if self._path(name).exists()]
+        if any(h != self._header() for h in heads) or len(heads) == 1:
+            log.warning("the competitor index in %s was built by another version; "
+                        "it is rebuilt from the stored thumbnails", self.directory)
+            self._clear_files()
+            self.reset_on_load = True
+        for name in names:
+            if not self._path(name).exists():
+                with atomic_write(self._path(name)) as f:
+                    f.write(self._header())
+        recs = self._read("records.bin", _RECORD)
+        pend = self._read("pending.bin", self._pending)
         try:
-            ids = np.array(mm["id"])
-            self._phash.add(ids, np.array(mm["phash"]))
-            counts = np.array(mm["n"])
-            last = {int(i): r for r, i in enumerate(ids.tolist())}  # the last record wins
-            self._count = {i: int(counts[r]) for i, r in last.items()}
-            self._records = n
-            start = self._load_snapshot(n)
-            if self._ivf is None and self._total() >= TRAIN_FROM:
-                self._train(mm, last)
-                start = n
-            for r in range(start, n):
-                rid = int(ids[r])
-                if last[rid] == r:
-                    self._faiss_add(rid, mm["desc"][r][: counts[r]], replace=start > 0)
+            self._restore(recs, pend)
         finally:
-            del mm
+            del recs, pend
+
+    def _restore(self, recs: np.ndarray, pend: np.ndarray) -> None:
+        n = self._records = len(recs)
+        if not n:
+            return
+        ids = np.array(recs["id"])
+        last = {int(i): r for r, i in enumerate(ids.tolist())}  # the last record wins
+        start = self._load_snapshot(n)
+        # pending rows holding the last record of an image, after the snapshot
+        rows = [p for p, s in enumerate(np.array(pend["seq"]).tolist())
+                if s >= start and s < n and last.get(int(pend["id"][p])) == s]
+        held = {int(pend["seq"][p]) for p in rows}
+        lost = [i for i, r in last.items() if r >= start and r not in held]
+        if lost:  # their descriptors were in a snapshot that is gone: re-added from thumbnails
+            log.warning("%d competitor images lost their indexed descriptors", len(lost))
+            for i in lost:
+                del last[i]
+                if self._ivf is not None:  # an older version of it may be in the snapshot
+                    self._faiss_add(i, np.zeros((0, 32), np.uint8), replace=True)
+        live = sorted(last.values())
+        self._phash.add(ids[live], np.array(recs["phash"])[live])
+        counts = np.array(recs["n"])
+        self._count = {int(ids[r]): int(counts[r]) for r in live}
+        if self._ivf is None and self._total() >= TRAIN_FROM:
+            self._ivf, self._flat = _new_ivf(self._sample(
+                [pend["desc"][p][: pend["n"][p]] for p in rows])), None
+        for p in rows:
+            self._faiss_add(int(pend["id"][p]), pend["desc"][p][: pend["n"][p]], start > 0)
 
     def _load_snapshot(self, n: int) -> int:
         """Load the saved inverted file if it matches; returns the records it holds."""
-        meta_path = self.directory / "ivf.json"  # type: ignore[operator]
+        meta_path = self._path("ivf.json")
         try:
             meta = json.loads(meta_path.read_text())
             if (meta.get("format"), meta.get("version"), meta.get("keep")) != (
                     FORMAT, self.version, self.keep) or int(meta["records"]) > n:
                 return 0
-            ivf = faiss.read_index_binary(str(self.directory / meta["file"]))  # type: ignore[operator]
+            ivf = faiss.read_index_binary(str(self._path(meta["file"])))
         except (OSError, ValueError, KeyError, RuntimeError) as exc:
             if meta_path.exists():
                 log.warning("ignoring the competitor index snapshot (%s); rebuilding it", exc)
@@ -198,16 +239,20 @@ class CompetitorIndex:
         return self._snapshot_records
 
     def _save_snapshot(self) -> None:
+        """Write the inverted file, then empty pending.bin (the snapshot now holds it all)."""
         if self.directory is None or self._ivf is None:
             return
         name = f"ivf-{self._records}.faiss"
-        tmp = self.directory / (name + ".tmp")
+        tmp = self._path(name + ".tmp")
         try:
             faiss.write_index_binary(self._ivf, str(tmp))
-            os.replace(tmp, self.directory / name)
-            with atomic_write(self.directory / "ivf.json", "w", encoding="utf-8") as f:
+            os.replace(tmp, self._path(name))
+            with atomic_write(self._path("ivf.json"), "w", encoding="utf-8") as f:
                 json.dump({"format": FORMAT, "version": self.version, "keep": self.keep,
                            "records": self._records, "file": name}, f)
+            # a crash before this leaves pending rows the snapshot holds: skipped on load
+            with atomic_write(self._path("pending.bin")) as f:
+                f.write(self._header())
         except (OSError, RuntimeError) as exc:  # a full disk costs a replay at next start
             log.warning("could not save the competitor index snapshot: %s", exc)
             tmp.unlink(missing_ok=True)
@@ -216,8 +261,6 @@ class CompetitorIndex:
             if old.name != name:
                 old.unlink(missing_ok=True)
         self._snapshot_records = self._records
-
-    # ---- building ----------------------------------------------------------------------
 
     def _total(self) -> int:
         return sum(self._count.values())
@@ -230,87 +273,55 @@ class CompetitorIndex:
         if len(desc):
             index.add_with_ids(np.ascontiguousarray(desc, np.uint8), _ids(image_id, len(desc)))
 
-    def _train(self, mm: np.ndarray, last: dict[int, int]) -> None:
-        """Train the inverted file on a sample of the records and file every descriptor."""
-        rows = np.array(sorted(last.values()), dtype=np.int64)
-        counts = mm["n"][rows].astype(np.int64)
+    @staticmethod
+    def _sample(desc: list[np.ndarray]) -> np.ndarray:
+        """A fixed random sample of the given descriptors, enough to train NLIST lists."""
+        allv = np.concatenate(desc) if desc else np.zeros((0, 32), np.uint8)
         rng = np.random.default_rng(0)
-        total = int(counts.sum())
-        pick = np.sort(rng.choice(total, min(total, NLIST * TRAIN_PER_LIST), replace=False))
-        starts = np.concatenate([[0], np.cumsum(counts)[:-1]])
-        which = np.searchsorted(starts, pick, side="right") - 1
-        sample = np.ascontiguousarray(mm["desc"][rows[which], pick - starts[which]])
-        quantizer = faiss.IndexBinaryFlat(256)
-        ivf = faiss.IndexBinaryIVF(quantizer, 256, NLIST)
-        ivf.cp.niter = TRAIN_ITERATIONS
-        ivf.train(sample)
-        ivf.own_fields = True
-        quantizer.this.disown()
-        ivf.nprobe = NPROBE
-        for lo in range(0, len(rows), 2000):
-            part = rows[lo:lo + 2000]
-            desc = np.concatenate([mm["desc"][r][: mm["n"][r]] for r in part])
-            ids = np.concatenate([_ids(int(mm["id"][r]), int(mm["n"][r])) for r in part])
-            ivf.add_with_ids(desc, ids)
+        pick = rng.choice(len(allv), min(len(allv), NLIST * TRAIN_PER_LIST), replace=False)
+        return allv[np.sort(pick)]
+
+    def _train_now(self) -> None:
+        """Move every descriptor from the exact index into a newly trained inverted file."""
+        codes = faiss.vector_to_array(faiss.downcast_IndexBinary(self._flat.index).xb)
+        ivf = _new_ivf(self._sample([codes.reshape(-1, 32)]))
+        ivf.add_with_ids(codes.reshape(-1, 32), faiss.vector_to_array(self._flat.id_map))
         self._ivf, self._flat = ivf, None
+        self._save_snapshot()
 
     def add(self, image_id: int, phash: int, descriptors: np.ndarray) -> None:
-        """Index one fetched competitor image (again: its new content replaces the old)."""
-        desc = np.ascontiguousarray(descriptors[: self.keep], dtype=np.uint8)
-        rec = np.zeros(1, self._dtype)
-        rec["id"], rec["phash"], rec["n"] = image_id, phash, len(desc)
-        rec["desc"][0][: len(desc)] = desc
+        """Index one fetched image (again: new content replaces the old) with the
+        competitor_verify.index_descriptors of its thumbnail."""
+        desc = np.ascontiguousarray(descriptors[: self.keep], dtype=np.uint8).reshape(-1, 32)
         with self._lock:
             self._load()
-            if self._records_path is not None:
-                with open(self._records_path, "ab") as f:
-                    f.write(rec.tobytes())
+            if self.directory is not None:
+                rec = np.zeros(1, _RECORD)
+                rec["id"], rec["phash"], rec["n"] = image_id, phash, len(desc)
+                pend = np.zeros(1, self._pending)
+                pend["seq"], pend["id"], pend["n"] = self._records, image_id, len(desc)
+                pend["desc"][0][: len(desc)] = desc
+                # descriptors first: a crash in between leaves an unused pending row
+                for name, data in (("pending.bin", pend), ("records.bin", rec)):
+                    with open(self._path(name), "ab") as f:
+                        f.write(data.tobytes())
             self._records += 1
             replace = image_id in self._count
+            self.analyses.drop(image_id)
             self._phash.add([image_id], np.array([phash], np.uint64))
             self._count[image_id] = len(desc)
             self._faiss_add(image_id, desc, replace)
             if self._ivf is None and self._total() >= TRAIN_FROM:
-                self._retrain_from_file()
+                self._train_now()
             if (self._ivf is not None and self._records - self._snapshot_records
                     >= max(SNAPSHOT_MIN, SNAPSHOT_SHARE * self._records)):
                 self._save_snapshot()
-
-    def _retrain_from_file(self) -> None:
-        if self._records_path is None:
-            # in memory only: the flat index holds every descriptor; train from it
-            flat = faiss.downcast_IndexBinary(self._flat.index)
-            codes = faiss.vector_to_array(flat.xb).reshape(-1, 32)
-            ids = faiss.vector_to_array(self._flat.id_map)
-            quantizer = faiss.IndexBinaryFlat(256)
-            ivf = faiss.IndexBinaryIVF(quantizer, 256, NLIST)
-            ivf.cp.niter = TRAIN_ITERATIONS
-            pick = np.random.default_rng(0).choice(
-                len(codes), min(len(codes), NLIST * TRAIN_PER_LIST), replace=False)
-            ivf.train(np.ascontiguousarray(codes[np.sort(pick)]))
-            ivf.own_fields = True
-            quantizer.this.disown()
-            ivf.nprobe = NPROBE
-            ivf.add_with_ids(codes, ids)
-            self._ivf, self._flat = ivf, None
-            return
-        n = self._records
-        mm = np.memmap(self._records_path, dtype=self._dtype, mode="r", offset=_HEADER,
-                       shape=(n,))
-        try:
-            last = {int(i): r for r, i in enumerate(np.array(mm["id"]).tolist())}
-            self._train(mm, last)
-        finally:
-            del mm
-        self._save_snapshot()
 
     def close(self) -> None:
         """Write a snapshot if records were added since the last one."""
         with self._lock:
             if self._loaded and self._records > self._snapshot_records:
                 self._save_snapshot()
-
-    # ---- queries -----------------------------------------------------------------------
 
     def __len__(self) -> int:
         with self._lock:

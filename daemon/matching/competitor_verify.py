@@ -1,18 +1,37 @@
-"""Verifying index candidates: a stored competitor thumbnail against one photo, by compare().
+"""A stored competitor thumbnail for the index: its entry (index_descriptors), and verifying
+a candidate against one photo with compare().
 
 The index (competitor_index.py) only proposes; every finding is the pairwise rule's
 answer on the photo and the candidate's thumbnail, exactly as the old full scan gave it.
+Index entries come from the thumbnail too (at fetch and in a catch-up alike), so what
+is indexed is what is verified.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator, Mapping
+import threading
+from collections import OrderedDict
+from collections.abc import Hashable, Iterable, Iterator, Mapping
 from typing import Any
 
+import cv2
 import numpy as np
+from PIL import Image
 
 from daemon.matching.compare import Analysis, MatchResult, compare
-from daemon.matching.features import FEATURE_SIDE, feature_frame, features_of_frame, mirror_frame
+
+# The ORB detector and the grid spread of features.py (private there): the index's
+# descriptors must be the ones the query's features are made of, only chosen otherwise.
+from daemon.matching.features import (
+    DETECT_FACTOR,
+    FEATURE_SIDE,
+    N_FEATURES,
+    _orb,
+    _spread,
+    feature_frame,
+    features_of_frame,
+    mirror_frame,
+)
 from daemon.matching.fingerprint import Fingerprint, fingerprint_image
 from daemon.matching.imageio import ImageError, load_image
 
@@ -38,24 +57,113 @@ def thumbnail_analysis(row: Mapping[str, Any], mirror: bool = True) -> Analysis:
                     features_of_frame(mirror_frame(frame)) if mirror else None)
 
 
+# Of the KEEP descriptors an image is indexed with, this share comes from keypoints
+# found COARSE_OCTAVE or more pyramid levels up (strongest first within each grid cell,
+# as features.py spreads them), the rest from the whole spread order. A crop shown at
+# 640 px is enlarged: its finest keypoints have no counterpart in the original, its
+# coarse ones do. A collage or a screenshot shrinks the photo: its fine keypoints match
+# the original's coarse ones, so they are not dropped. Chosen on bench/competitor_index.py
+# (docs/MATCHING.md): with the spread order alone (the features' first 200) tier C
+# reached the candidates 69% of the time, coarse keypoints only 96% but tier D 51-56%.
+COARSE_SHARE = 1 / 3
+COARSE_OCTAVE = 2
+
+# Descriptors kept per competitor image (chosen on bench/competitor_index.py: see
+# docs/MATCHING.md). 40 bytes each in memory (code + faiss id): 200 is 0.8 GB at 10^5
+# images. The query side keeps all of its 1,000 (and the mirrored ones).
+KEEP = 200
+
+# Verifying a candidate re-extracts its thumbnail's features (~25 ms of a core). The same
+# images come back as candidates query after query (busy backdrops collect votes from
+# many photos), so the last ANALYSES_KEPT are kept (~45 KB each: ~23 MB).
+ANALYSES_KEPT = 512
+
+
+class AnalysisCache:
+    """The analyses of the images verified last, by (image id, content key) (thread-safe)."""
+
+    def __init__(self, size: int = ANALYSES_KEPT) -> None:
+        self.size, self.hits, self.misses = size, 0, 0
+        self._items: OrderedDict[tuple[int, Hashable], Any] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def get(self, image_id: int, key: Hashable) -> Any:
+        """The cached value, or None (counted as a miss)."""
+        with self._lock:
+            value = self._items.get((image_id, key))
+            if value is None:
+                self.misses += 1
+                return None
+            self._items.move_to_end((image_id, key))
+            self.hits += 1
+            return value
+
+    def put(self, image_id: int, key: Hashable, value: Any) -> None:
+        """Keep `value`, forgetting the least recently used beyond `size`."""
+        with self._lock:
+            self._items[(image_id, key)] = value
+            self._items.move_to_end((image_id, key))
+            while len(self._items) > self.size:
+                self._items.popitem(last=False)
+
+    def drop(self, image_id: int) -> None:
+        """Forget an image (its content changed)."""
+        with self._lock:
+            for k in [k for k in self._items if k[0] == image_id]:
+                del self._items[k]
+
+
+def index_descriptors(im: Image.Image, keep: int = KEEP) -> np.ndarray:
+    """The `keep` ORB descriptors a competitor image is indexed with (its feature frame)."""
+    frame = feature_frame(im)
+    grey = cv2.cvtColor(np.asarray(frame.convert("RGB")), cv2.COLOR_RGB2GRAY)
+    orb = _orb(N_FEATURES * DETECT_FACTOR)
+    kps = _spread(orb.detect(grey, None), frame.width, frame.height, N_FEATURES)
+    kps, desc = orb.compute(grey, kps) if kps else ((), None)
+    if desc is None or not len(kps):
+        return np.zeros((0, 32), np.uint8)
+    octave = np.array([k.octave for k in kps])
+    coarse = np.flatnonzero(octave >= COARSE_OCTAVE)[: int(keep * COARSE_SHARE)]
+    rest = np.setdiff1d(np.arange(len(kps)), coarse)  # sorted: the spread order
+    return np.ascontiguousarray(desc[np.concatenate([coarse, rest])[:keep]])
+
+
+def thumbnail_descriptors(thumb: bytes) -> np.ndarray:
+    """index_descriptors of a stored thumbnail; ImageError when it is unreadable."""
+    return index_descriptors(load_image(thumb, max_side=FEATURE_SIDE))
+
+
 def index_entry(row: Mapping[str, Any]) -> tuple[int, np.ndarray]:
-    """(pHash, straight descriptors) to index a stored image with (a rebuild or catch-up)."""
-    a = thumbnail_analysis(row, mirror=False)
-    return a.fingerprint.phash, a.features.descriptors
+    """(pHash, index descriptors) of a stored image ({thumb, data}), for a catch-up."""
+    fp = None
+    if row.get("data"):
+        try:
+            fp = Fingerprint.from_bytes(row["data"])
+        except ValueError:
+            fp = None
+    im = load_image(row["thumb"], max_side=FEATURE_SIDE)
+    return (fp or fingerprint_image(im)).phash, index_descriptors(im)
 
 
-def verify(original: Analysis, rows: Iterable[Mapping[str, Any]]
-           ) -> Iterator[tuple[int, MatchResult]]:
+def verify(original: Analysis, rows: Iterable[Mapping[str, Any]],
+           cache: AnalysisCache | None = None) -> Iterator[tuple[int, MatchResult]]:
     """(image id, result) for each candidate row that copies or resembles `original`.
 
     Unreadable thumbnails are skipped (they cannot be verified; the fetch records them).
+    `cache` (the index's) keeps the thumbnails' analyses between queries, keyed by
+    content (sha256), so a re-fetched image with new content is analysed again.
     """
     need_mirror = original.features_mirror is None
     for row in rows:
-        try:
-            other = thumbnail_analysis(row, mirror=need_mirror)
-        except (ImageError, ValueError):
-            continue
+        key = (row.get("sha256") or "", need_mirror)
+        other = cache.get(int(row["id"]), key) if cache is not None else None
+        if other is None:
+            try:
+                other = thumbnail_analysis(row, mirror=need_mirror)
+            except (ImageError, ValueError):
+                continue
+            if cache is not None:
+                cache.put(int(row["id"]), key, other)
         res = compare(original, other)
         if res.match:
             yield int(row["id"]), res

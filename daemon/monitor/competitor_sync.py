@@ -72,6 +72,6 @@ def query_competitors(store: Store, index: CompetitorIndex, analysis: Analysis,
     if not ids:
         return []
     rows = (rows_for or store.images_for_verify)(ids)
-    found = list(verify(analysis, rows))
+    found = list(verify(analysis, rows, index.analyses))
     found.sort(key=lambda ir: (ir[1].kind != "copy", -ir[1].score, ir[0]))
     return found

@@ -21,6 +21,7 @@ import scraper
 from daemon.config import Settings
 from daemon.matching.compare import MATCHER_VERSION, Analysis, analyse
 from daemon.matching.competitor_index import CompetitorIndex
+from daemon.matching.competitor_verify import thumbnail_descriptors
 from daemon.matching.imageio import ImageError, make_thumbnail
 from daemon.matching.retrieval import CatalogMatcher
 from daemon.monitor import notify
@@ -137,6 +138,8 @@ class Pipeline:
                 return "fetched", 0
             analysis = analyse(result.content, product=False)
             thumb = make_thumbnail(result.content)
+            # indexed as it will be verified: from the stored thumbnail (competitor_verify)
+            index_desc = thumbnail_descriptors(thumb)
         except FetchError as exc:
             # 404/410: the image is gone, asking again will not bring it back
             gone = exc.code == "http_status" and exc.status in (404, 410)
@@ -153,7 +156,7 @@ class Pipeline:
         self.store.image_fetched(row["id"], meta, analysis.fingerprint.to_bytes(),
                                  MATCHER_VERSION, thumb)
         note_first_seen(self.store, row["id"])  # provenance ledger, first fetch only
-        self.competitors.add(row["id"], analysis.fingerprint.phash, analysis.features.descriptors)
+        self.competitors.add(row["id"], analysis.fingerprint.phash, index_desc)
         alerts = self._match_image(row["id"], analysis)
         if alerts:  # capture at first sight: the bytes as served are the evidence
             self.store.save_capture(row["id"], result.url, result.content, meta)
