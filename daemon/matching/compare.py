@@ -26,8 +26,10 @@ from daemon.matching.appearance import (
     keypoint_residuals,
 )
 from daemon.matching.features import (
+    DETECT_FACTOR,
     FEATURE_SIDE,
     FEATURES_VERSION,
+    QUERY_DETECT_FACTOR,
     Features,
     GeoMatch,
     feature_frame,
@@ -44,13 +46,13 @@ from daemon.matching.fingerprint import (
 )
 from daemon.matching.foreground import product_mask
 from daemon.matching.imageio import Source, decode, load_image
-from daemon.matching.verify import ProductCheck, product_check
+from daemon.matching.verify import MIN_CORE_INLIERS, ProductCheck, product_check
 
 Kind = Literal["copy", "similar"]
 
 # Bump when the decision rule, fingerprints or features change: stored analyses and
 # past match results made with another version are redone.
-MATCHER_VERSION = FINGERPRINT_VERSION * 1000 + FEATURES_VERSION * 10 + 2
+MATCHER_VERSION = FINGERPRINT_VERSION * 1000 + FEATURES_VERSION * 10 + 3
 
 # -- thresholds (chosen on bench/robustness.py; figures in docs/MATCHING.md) ----------
 # Hash layer: candidates have pHash AND PDQ close (pHash <= 10 alone: 0.06% false
@@ -96,6 +98,11 @@ PRODUCT_MAX_MEDIAN, PRODUCT_MAX_MEDIAN_FEW = 15.0, 12.0
 # SIMILAR_INLIERS a shrunk candidate gets PRODUCT_MAX_MEDIAN (a collage tile: 12.5):
 PRODUCT_MAX_MEDIAN_MANY = 25.0
 PRODUCT_SHRINK = 2.0
+# Under SIMILAR_INLIERS with fewer than verify.MIN_CORE_INLIERS inliers on the product
+# core, no keypoint inside the product backs the claim (they sit on the outline, a
+# hanger, the backdrop): the product's cells must then agree all but everywhere (copies
+# seen: <= 1.7% unexplained; another garment on the same hanger: 11.7-14.6%).
+PRODUCT_BARE_MAX_BAD = 0.05
 # Above this many inliers, feature matching stops early (no mirrored try needed).
 SURE_INLIERS = 60
 
@@ -140,8 +147,8 @@ class Analysis:
 
         The stored fingerprint (of the full image) is used when given and current; one
         made by an older version is recomputed from the thumbnail, so images stored before
-        an upgrade still match. Features come from the thumbnail. ImageError if the
-        thumbnail is unreadable.
+        an upgrade still match. Features come from the thumbnail, detected as a candidate's
+        (QUERY_DETECT_FACTOR). ImageError if the thumbnail is unreadable.
         """
         im = load_image(thumb, max_side=FEATURE_SIDE)
         fp = None
@@ -152,8 +159,9 @@ class Analysis:
                 fp = None
         fp = fp or fingerprint_image(im)
         frame = feature_frame(im)
-        return cls(sha256, im.width, im.height, fp, features_of_frame(frame),
-                   features_of_frame(mirror_frame(frame)))
+        return cls(sha256, im.width, im.height, fp,
+                   features_of_frame(frame, detect=QUERY_DETECT_FACTOR),
+                   features_of_frame(mirror_frame(frame), detect=QUERY_DETECT_FACTOR))
 
 
 @dataclass(frozen=True, slots=True)
@@ -175,8 +183,10 @@ def analyse(src: Source | Image.Image, mirror: bool = True, product: bool = True
 
     product=True also computes the product mask (foreground.py, about 15-60 ms): compare(a,
     b) judges a's product region, so catalog originals need it; a competitor image
-    (always the b side) does not. ImageError if the input is not a readable image. A PIL
-    image has no bytes, so its sha256 is of its pixels.
+    (always the b side) does not, and detects its keypoints from a wider pool
+    (features.QUERY_DETECT_FACTOR: overlays copiers add take ORB's strongest corners).
+    ImageError if the input is not a readable image. A PIL image has no bytes, so its
+    sha256 is of its pixels.
     """
     if isinstance(src, Image.Image):
         import hashlib
@@ -187,8 +197,10 @@ def analyse(src: Source | Image.Image, mirror: bool = True, product: bool = True
         dec = decode(src, max_side=FEATURE_SIDE)
         im, sha, w, h = dec.image, dec.sha256, dec.width, dec.height
     frame = feature_frame(im)
-    feats = features_of_frame(frame)
-    feats_mirror = features_of_frame(mirror_frame(frame)) if mirror else None
+    # A catalog original detects from the narrower pool (features.DETECT_FACTOR).
+    detect = DETECT_FACTOR if product else QUERY_DETECT_FACTOR
+    feats = features_of_frame(frame, detect=detect)
+    feats_mirror = features_of_frame(mirror_frame(frame), detect=detect) if mirror else None
     if product:
         mask = product_mask(np.asarray(frame))
         feats = replace(feats, mask=mask)
@@ -224,6 +236,8 @@ def _product_ok(pc: ProductCheck, colours: tuple[float, ...], inliers: int) -> b
     cells and the inliers on it follow one colour change (with the backdrop's, when the
     backdrop survived), and enough of the inliers are on it."""
     few = inliers < SIMILAR_INLIERS
+    if few and pc.core_inliers < MIN_CORE_INLIERS and pc.bad > PRODUCT_BARE_MAX_BAD:
+        return False
     return (pc.cells >= PRODUCT_MIN_CELLS and pc.on_product >= PRODUCT_MIN_INLIERS
             and _residuals_ok(colours, inliers)
             and pc.agree >= PRODUCT_MIN_AGREE
@@ -300,7 +314,7 @@ def measurements(a: Analysis, b: Analysis) -> dict[str, Any]:
         ev.update(appearance(fa, fb, geo).to_details())
         ev["coverage"] = round(coverage(fa, fb, geo), 3)
         ev["scale"] = round(float(np.sqrt(abs(np.linalg.det(geo.transform[:, :2])))), 3)
-        pc = product_check(fa, fb, geo)
+        pc = product_check(fa, fb, geo, few=geo.inliers < SIMILAR_INLIERS)
         if pc is not None:
             ev.update(pc.to_details())
     return ev
@@ -338,7 +352,7 @@ def compare(a: Analysis, b: Analysis, mirrored: bool | None = None) -> MatchResu
         score = geo.inliers / (geo.inliers + 20)
         # With a product mask the product check replaces the whole-frame appearance check
         # (and costs about as much, so the latter is not computed).
-        pc = product_check(fa, fb, geo)
+        pc = product_check(fa, fb, geo, few=geo.inliers < SIMILAR_INLIERS)
         if pc is None:
             app = appearance(fa, fb, geo)
             details.update(app.to_details())

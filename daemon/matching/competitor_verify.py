@@ -20,17 +20,18 @@ from PIL import Image
 
 from daemon.matching.compare import Analysis, MatchResult, compare
 
-# The ORB detector and the grid spread of features.py (private there): the index's
-# descriptors must be the ones the query's features are made of, only chosen otherwise.
+# The ORB detector and the grid spread of features.py: the index's descriptors must be
+# the ones the query's features are made of, only chosen otherwise.
 from daemon.matching.features import (
     DETECT_FACTOR,
     FEATURE_SIDE,
     N_FEATURES,
-    _orb,
-    _spread,
+    QUERY_DETECT_FACTOR,
     feature_frame,
     features_of_frame,
     mirror_frame,
+    orb_detector,
+    spread_keypoints,
 )
 from daemon.matching.fingerprint import Fingerprint, fingerprint_image
 from daemon.matching.imageio import ImageError, load_image
@@ -53,8 +54,11 @@ def thumbnail_analysis(row: Mapping[str, Any], mirror: bool = True) -> Analysis:
             fp = None
     fp = fp or fingerprint_image(im)
     frame = feature_frame(im)
-    return Analysis(row.get("sha256") or "", im.width, im.height, fp, features_of_frame(frame),
-                    features_of_frame(mirror_frame(frame)) if mirror else None)
+    # detected as every competitor image is (compare.analyse with product=False)
+    return Analysis(row.get("sha256") or "", im.width, im.height, fp,
+                    features_of_frame(frame, detect=QUERY_DETECT_FACTOR),
+                    features_of_frame(mirror_frame(frame), detect=QUERY_DETECT_FACTOR)
+                    if mirror else None)
 
 
 # Of the KEEP descriptors an image is indexed with, this share comes from keypoints
@@ -117,8 +121,8 @@ def index_descriptors(im: Image.Image, keep: int = KEEP) -> np.ndarray:
     """The `keep` ORB descriptors a competitor image is indexed with (its feature frame)."""
     frame = feature_frame(im)
     grey = cv2.cvtColor(np.asarray(frame.convert("RGB")), cv2.COLOR_RGB2GRAY)
-    orb = _orb(N_FEATURES * DETECT_FACTOR)
-    kps = _spread(orb.detect(grey, None), frame.width, frame.height, N_FEATURES)
+    orb = orb_detector(N_FEATURES * DETECT_FACTOR)
+    kps = spread_keypoints(orb.detect(grey, None), frame.width, frame.height, N_FEATURES)
     kps, desc = orb.compute(grey, kps) if kps else ((), None)
     if desc is None or not len(kps):
         return np.zeros((0, 32), np.uint8)

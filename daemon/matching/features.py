@@ -25,14 +25,22 @@ from daemon.matching.imageio import Source, load_image, trim_margins
 
 # 3: frames shrunk by less than 1.5x with linear interpolation (daemon.matching.imageio._shrink).
 # 4: an optional product mask (daemon.matching.foreground) rides in the blob.
-FEATURES_VERSION = 4
+# 5: candidates (competitor images) detect from a wider pool (QUERY_DETECT_FACTOR).
+FEATURES_VERSION = 5
 # Images are brought to this longest side (up or down) before detection, so the
 # same photo gives the same keypoints at every size it is published at.
 FEATURE_SIDE = 640
 N_FEATURES = 1000
 # Detect DETECT_FACTOR x more corners than kept, then keep N_FEATURES spread over a
-# GRID_CELLS x GRID_CELLS grid.
+# GRID_CELLS x GRID_CELLS grid. ORB keeps only its strongest corners, so the spread can
+# only choose among those: on a candidate, a copier's text (infographic callouts,
+# badges) takes most of 3,000 and the photo's cells are left with none. Candidates
+# (competitor images) therefore detect from a pool of QUERY_DETECT_FACTOR x; catalog
+# originals (clean seller photos) keep DETECT_FACTOR, because the wider pool there lets
+# weak backdrop corners displace product ones (a listing screenshot lost half its
+# inliers). Figures: docs/MATCHING.md ("Features that survive the cut-out").
 DETECT_FACTOR = 3
+QUERY_DETECT_FACTOR = 6
 GRID_CELLS = 8
 # Lowe's ratio test and RANSAC reprojection tolerance (pixels of the feature frame).
 RATIO = 0.75
@@ -52,12 +60,14 @@ _HEAD = struct.Struct("<BHHIB")  # version, width, height, n, has mask
 # cv2 objects are not thread-safe: one ORB detector per call (creating one costs ~20 us).
 
 
-def _orb(n: int) -> cv2.ORB:
+def orb_detector(n: int) -> cv2.ORB:
+    """An ORB detector keeping the n strongest corners, with the settings every side uses."""
     return cv2.ORB_create(nfeatures=n, scaleFactor=1.2, nlevels=8, edgeThreshold=19,
                           patchSize=19, fastThreshold=8)
 
 
-def _spread(kps: tuple[cv2.KeyPoint, ...], w: int, h: int, n: int) -> list[cv2.KeyPoint]:
+def spread_keypoints(kps: tuple[cv2.KeyPoint, ...], w: int, h: int,
+                     n: int) -> list[cv2.KeyPoint]:
     """Keep n keypoints spread over an 8x8 grid, strongest first in each cell, round robin.
 
     Without this, text (watermarks, banners, page chrome) takes most of the strongest
@@ -142,12 +152,17 @@ def feature_frame(im: Image.Image, side: int = FEATURE_SIDE) -> Image.Image:
     return im
 
 
-def features_of_frame(frame: Image.Image, n: int = N_FEATURES) -> Features:
-    """ORB features of an image already brought to its feature frame."""
+def features_of_frame(frame: Image.Image, n: int = N_FEATURES,
+                      detect: int = DETECT_FACTOR) -> Features:
+    """ORB features of an image already brought to its feature frame.
+
+    detect: corners detected per kept one (DETECT_FACTOR for a catalog original,
+    QUERY_DETECT_FACTOR for a candidate image; see the constants).
+    """
     rgb = np.asarray(frame)
     grey = cv2.cvtColor(rgb, cv2.COLOR_RGB2GRAY)
-    orb = _orb(n * DETECT_FACTOR)
-    kps = _spread(orb.detect(grey, None), frame.width, frame.height, n)
+    orb = orb_detector(n * detect)
+    kps = spread_keypoints(orb.detect(grey, None), frame.width, frame.height, n)
     kps, desc = orb.compute(grey, kps) if kps else ((), None)
     if desc is None or not kps:
         pts = np.zeros((0, 2), np.float32)

@@ -45,8 +45,11 @@ ON_PRODUCT = 64
 # spans less than this (0-255, largest channel).
 FLAT_RANGE = 24.0
 # The backdrop's own colour fit is trusted (the backdrop survived the edit) when its
-# median misfit is at most this, over at least MIN_BACKDROP cells.
+# median misfit is at most this, over at least MIN_BACKDROP cells; BACKDROP_FIT_FEW when
+# few inliers back the match (compare() says): a backdrop re-shot rather than copied
+# (another garment on the same floor) fits no better than 11-13.
 BACKDROP_FIT = 8.0
+BACKDROP_FIT_FEW = 16.0
 MIN_BACKDROP = 40
 MIN_CORE = 12
 MIN_CORE_INLIERS = 8
@@ -71,6 +74,8 @@ class ProductCheck:
     # how many of a's cells one of b's covers (> 1: b shows the product smaller, as in a
     # screenshot, a collage or a 70% paste; the cell comparison is then coarser)
     shrink: float = 1.0
+    # RANSAC inliers on product core cells (compare() asks more of the cells without 8)
+    core_inliers: int = 0
 
     def to_details(self) -> dict[str, Any]:
         return {"product_cells": self.cells, "product_agree": round(self.agree, 3),
@@ -81,7 +86,7 @@ class ProductCheck:
                 "backdrop_fit": round(self.backdrop_fit, 1),
                 "backdrop_misfit": round(self.backdrop_misfit, 1),
                 "product_inlier_residuals": [round(r, 1) for r in self.inlier_residuals],
-                "shrink": round(self.shrink, 2)}
+                "shrink": round(self.shrink, 2), "core_inliers": self.core_inliers}
 
 
 def _flat(thumb: np.ndarray) -> np.ndarray:
@@ -97,8 +102,13 @@ def _predict(ca: np.ndarray, coef: tuple[float, float, float]) -> np.ndarray:
     return np.clip(pred, 0, 255)
 
 
-def product_check(fa: Features, fb: Features, geo: GeoMatch) -> ProductCheck | None:
-    """Judge a's product region in b through geo.transform; None without a product mask."""
+def product_check(fa: Features, fb: Features, geo: GeoMatch,
+                  few: bool = False) -> ProductCheck | None:
+    """Judge a's product region in b through geo.transform; None without a product mask.
+
+    few: few inliers back the match, and a backdrop that fits less well (BACKDROP_FIT_FEW)
+    still counts as kept, so the product is judged with the backdrop's colour model.
+    """
     m = geo.transform
     if fa.mask is None or m is None or bool((fa.mask >= 128).all()):
         return None
@@ -132,7 +142,8 @@ def product_check(fa: Features, fb: Features, geo: GeoMatch) -> ProductCheck | N
     bfit = colour_fit(ca_all[back], cb_all[back], min_cells=MIN_BACKDROP)
     # A backdrop replaced by white "fits" any model with a gain of 0: only a plausible
     # global change counts as the backdrop kept.
-    backdrop_kept = (bfit.cells > 0 and bfit.residuals[0] <= BACKDROP_FIT
+    fit_limit = BACKDROP_FIT_FEW if few else BACKDROP_FIT
+    backdrop_kept = (bfit.cells > 0 and bfit.residuals[0] <= fit_limit
                      and 0.5 <= bfit.luma_gain <= 2.0 and -0.15 <= bfit.chroma_gain <= 2.0)
     # With the backdrop kept, one model must explain backdrop and product together (a
     # plain backdrop alone does not pin the gains down; fitted jointly, a recoloured
@@ -159,17 +170,17 @@ def product_check(fa: Features, fb: Features, geo: GeoMatch) -> ProductCheck | N
     visible = resid[~occl]
     # Inliers on the product.
     pa = geo.points_a
+    on, n_core = 0.0, 0
     if len(pa):
         cx = np.clip((pa[:, 0] * t / fa.width).astype(int), 0, t - 1)
         cy = np.clip((pa[:, 1] * t / fa.height).astype(int), 0, t - 1)
         on = float((fa.mask[cy, cx] >= ON_PRODUCT).mean())
-    else:
-        on = 0.0
+        n_core = int((fa.mask[cy, cx] >= CORE).sum())
     return ProductCheck(n, float((~miss).mean()), float(occl.sum() / n),
                         float((miss & ~occl).sum() / n),
                         float(np.median(visible)) if len(visible) else 255.0, on, backdrop_kept,
                         bfit.residuals[0] if bfit.cells else 255.0, back_misfit, inl_res,
-                        rx * ry)
+                        rx * ry, n_core)
 
 
 def _core_inlier_residuals(fa: Features, fb: Features, geo: GeoMatch) -> tuple[float, ...]:
