@@ -36,7 +36,7 @@ from bench.competitor_set import (
     make_plan,
 )
 from bench.robustness import SAME_PHOTO_PHASH, log, one_core
-from daemon.matching.compare import Analysis, analyse, compare
+from daemon.matching.compare import MATCHER_VERSION, Analysis, analyse, compare
 from daemon.matching.competitor_index import CompetitorIndex
 from daemon.matching.competitor_verify import thumbnail_analysis, thumbnail_descriptors, verify
 from daemon.matching.fingerprint import compute_fingerprint, hamming64
@@ -132,7 +132,9 @@ def run(size: int, originals: int, unrelated: int, workdir: Path, workers: int =
         if item[0] == "copy":
             copies[item[1]].append((k + 1, TIER[item[2]]))
     origs = list(copies)[:originals]
-    qa = _query_analyses(origs + plan.unrelated[:unrelated], CACHE_DIR / "query-analyses.pkl")
+    # keyed by the matcher version: analyses of another version would be compared wrongly
+    qa = _query_analyses(origs + plan.unrelated[:unrelated],
+                         CACHE_DIR / f"query-analyses-{MATCHER_VERSION}.pkl")
 
     recall: dict[str, list[tuple[bool, bool]]] = defaultdict(list)
     t_orig: list[float] = []
