@@ -37,6 +37,17 @@ from daemon.matching.fingerprint import Fingerprint, fingerprint_image
 from daemon.matching.imageio import ImageError, load_image
 
 
+def stored_fingerprint(row: Mapping[str, Any], im: Image.Image) -> Fingerprint:
+    """The row's stored fingerprint (of the full image) when it is of this version, else
+    one computed from the thumbnail `im`."""
+    if row.get("data"):
+        try:
+            return Fingerprint.from_bytes(row["data"])
+        except ValueError:
+            pass  # another version: recomputed below
+    return fingerprint_image(im)
+
+
 def thumbnail_analysis(row: Mapping[str, Any], mirror: bool = True) -> Analysis:
     """A competitor image's analysis from its stored row ({thumb, data, sha256}).
 
@@ -46,13 +57,7 @@ def thumbnail_analysis(row: Mapping[str, Any], mirror: bool = True) -> Analysis:
     when the thumbnail is unreadable.
     """
     im = load_image(row["thumb"], max_side=FEATURE_SIDE)
-    fp = None
-    if row.get("data"):
-        try:
-            fp = Fingerprint.from_bytes(row["data"])
-        except ValueError:
-            fp = None
-    fp = fp or fingerprint_image(im)
+    fp = stored_fingerprint(row, im)
     frame = feature_frame(im)
     # detected as every competitor image is (compare.analyse with product=False)
     return Analysis(row.get("sha256") or "", im.width, im.height, fp,
@@ -139,14 +144,8 @@ def thumbnail_descriptors(thumb: bytes) -> np.ndarray:
 
 def index_entry(row: Mapping[str, Any]) -> tuple[int, np.ndarray]:
     """(pHash, index descriptors) of a stored image ({thumb, data}), for a catch-up."""
-    fp = None
-    if row.get("data"):
-        try:
-            fp = Fingerprint.from_bytes(row["data"])
-        except ValueError:
-            fp = None
     im = load_image(row["thumb"], max_side=FEATURE_SIDE)
-    return (fp or fingerprint_image(im)).phash, index_descriptors(im)
+    return stored_fingerprint(row, im).phash, index_descriptors(im)
 
 
 def verify(original: Analysis, rows: Iterable[Mapping[str, Any]],
