@@ -52,9 +52,9 @@ def notify_pending(store: Store, settings: Settings, limit: int = 50) -> dict:
     return {"sent": sent, "failed": failed}
 
 
-def send_test(settings: Settings) -> str | None:
-    """A test message to check the configured channels."""
-    return send(settings.notify_urls, "PicGuard 测试 / test",
+def send_test(urls: list[str]) -> str | None:
+    """A test message, so the seller sees a channel works before an alert depends on it."""
+    return send(urls, "PicGuard 测试 / test",
                 "通知渠道正常。 Notifications from PicGuard reach you.")
 
 

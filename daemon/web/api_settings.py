@@ -13,7 +13,7 @@ from flask import Blueprint
 
 from daemon import __version__
 from daemon.config import Settings, save_settings
-from daemon.monitor.notify import send
+from daemon.monitor.notify import send_test
 from daemon.web.security import ApiError
 from daemon.web.tokens import rotate_token
 from daemon.web.validate import body, field
@@ -88,8 +88,7 @@ def create_settings_api(settings: Settings) -> Blueprint:
         if not urls:
             raise ApiError(400, "no_channels", (
                 "no notification channel is configured; add an Apprise URL first"))
-        error = send(urls, "PicGuard 测试 / test",
-                     "通知渠道正常。 Notifications from PicGuard reach you.")
+        error = send_test(urls)
         return {"ok": error is None, "error": error, "channels": len(urls)}
 
     @bp.post("/token/rotate")
