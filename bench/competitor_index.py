@@ -101,7 +101,9 @@ def build_index(size: int, directory: Path, thumbs: Thumbs,
         for image_id, phash, blob, _desc, thumb, sha in chunk:
             thumbs.put(image_id, thumb, blob, sha)
             t = time.perf_counter()
-            index.add(image_id, phash, np.frombuffer(idesc[image_id], np.uint8).reshape(-1, 32))
+            desc, pts = idesc[image_id]
+            index.add(image_id, phash, np.frombuffer(desc, np.uint8).reshape(-1, 32),
+                      np.frombuffer(pts, "<f4").reshape(-1, 2))
             t_index += time.perf_counter() - t
         del chunk
     t = time.perf_counter()

@@ -193,22 +193,24 @@ def index_key() -> str:
     """Index descriptors depend on the features' ORB and the index's choice of them."""
     from daemon.matching import competitor_verify as cv
     from daemon.matching.competitor_index import FORMAT, KEEP
+    from daemon.matching.features import QUERY_DETECT_FACTOR
 
     return (f"index-f{FORMAT}-k{KEEP}-c{round(cv.COARSE_SHARE * 1000)}"
-            f"-o{cv.COARSE_OCTAVE}")
+            f"-o{cv.COARSE_OCTAVE}-d{QUERY_DETECT_FACTOR}")
 
 
-def _index_job(job: tuple[int, bytes]) -> tuple[int, bytes]:
+def _index_job(job: tuple[int, bytes]) -> tuple[int, tuple[bytes, bytes]]:
     from daemon.matching.competitor_verify import thumbnail_descriptors
 
     image_id, thumb = job
-    return image_id, thumbnail_descriptors(thumb).tobytes()
+    desc, points = thumbnail_descriptors(thumb)
+    return image_id, (desc.tobytes(), points.astype("<f4").tobytes())
 
 
 def index_chunks(size: int, cache_dir: Path = CACHE_DIR, workers: int = 1):
-    """Yield, chunk by chunk, {id: index descriptors} of the first `size` images, made from
-    their thumbnails as the daemon makes them (competitor_verify.thumbnail_descriptors);
-    cached beside the chunks under index_key()."""
+    """Yield, chunk by chunk, {id: (index descriptors, positions)} of the first `size`
+    images, made from their thumbnails as the daemon makes them
+    (competitor_verify.thumbnail_descriptors); cached beside the chunks under index_key()."""
     folder = cache_dir / cache_key() / index_key()
     folder.mkdir(parents=True, exist_ok=True)
     left, c = size, 0

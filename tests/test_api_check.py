@@ -46,7 +46,8 @@ def _seen(store: Store, pipeline: Pipeline, n: int, data: bytes) -> int:
     a = analyse(data)
     store.image_fetched(row["id"], {"sha256": a.sha256, "width": a.width, "height": a.height},
                         a.fingerprint.to_bytes(), MATCHER_VERSION, make_thumbnail(data))
-    pipeline.competitors.add(row["id"], a.fingerprint.phash, a.features.descriptors)
+    pipeline.competitors.add(row["id"], a.fingerprint.phash, a.features.descriptors,
+                             a.features.points)
     return row["id"]
 
 

@@ -13,6 +13,12 @@ from PIL import Image
 
 import daemon.matching.competitor_index as ci
 from daemon.matching.compare import Analysis, analyse, compare
+from daemon.matching.competitor_shortlist import (
+    GEO_MIN_INLIERS,
+    geometric_inliers,
+    pack_points,
+    unpack_points,
+)
 from daemon.matching.competitor_verify import (
     COARSE_OCTAVE,
     COARSE_SHARE,
@@ -20,7 +26,7 @@ from daemon.matching.competitor_verify import (
     index_entry,
     verify,
 )
-from daemon.matching.features import extract_features
+from daemon.matching.features import QUERY_DETECT_FACTOR, feature_frame, features_of_frame
 from daemon.matching.imageio import load_image, make_thumbnail
 from tests.edits import EDITS, apply
 
@@ -31,7 +37,7 @@ EDIT_NAMES = ("jpeg_q50", "crop_15_20_offcentre", "flip", "collage_2x2", "banner
 def world(photos_dir):
     """4 originals (analysed as catalog photos), 5 edited copies of each and 8 other photos as
     competitor images: (originals, rows {id, thumb, data, sha256}, index entries by id:
-    (pHash, descriptors) made from the thumbnail, as the daemon indexes them)."""
+    (pHash, descriptors, positions) made from the thumbnail, as the daemon indexes them)."""
     files = sorted((photos_dir / "clothing").rglob("*.jpg"))
     originals, others = files[:8:2], files[1:40:5]
     rows, entries = [], {}
@@ -53,23 +59,23 @@ def world(photos_dir):
 
 
 def _fill(index, entries):
-    for image_id, (phash, desc) in entries.items():
-        index.add(image_id, phash, desc)
+    for image_id, entry in entries.items():
+        index.add(image_id, *entry)
 
 
 def _words(desc: np.ndarray) -> np.ndarray:
     return np.ascontiguousarray(desc).view(np.uint64)  # (n, 4): 256 bits
 
 
-def _brute_force(query: Analysis, entries: dict[int, tuple]) -> dict[int, tuple[int, int]]:
+def _brute_force(query: Analysis, entries: dict[int, tuple]) -> dict[tuple[int, bool], tuple]:
     """Votes by definition, computed over every stored descriptor: an image gets a query
     descriptor's vote when one of its first KEEP descriptors is among that descriptor's
     VOTE_NEIGHBOURS nearest, within VOTE_DISTANCE bits. Ties at the k-th distance may go
-    either way, so (fewest, most) votes per image, best orientation."""
-    ids = np.concatenate([np.full(len(d[: ci.KEEP]), i) for i, (_, d) in entries.items()])
-    stored = np.concatenate([_words(d[: ci.KEEP]) for _, d in entries.values()])
-    best: dict[int, tuple[int, int]] = {}
-    for f in (query.features, query.features_mirror):
+    either way, so (fewest, most) votes per (image, mirrored)."""
+    ids = np.concatenate([np.full(len(d[: ci.KEEP]), i) for i, (_, d, _) in entries.items()])
+    stored = np.concatenate([_words(d[: ci.KEEP]) for _, d, _ in entries.values()])
+    best: dict[tuple[int, bool], tuple[int, int]] = {}
+    for f, mirrored in ((query.features, False), (query.features_mirror, True)):
         q = _words(f.descriptors[: ci.QUERY_DESCRIPTORS])
         dist = np.bitwise_count(q[:, None, :] ^ stored[None, :, :]).sum(axis=2)
         kth = np.sort(dist, axis=1)[:, ci.VOTE_NEIGHBOURS - 1][:, None]
@@ -78,8 +84,7 @@ def _brute_force(query: Analysis, entries: dict[int, tuple]) -> dict[int, tuple[
         for image_id in entries:
             cols = ids == image_id
             lo, hi = int(sure[:, cols].any(axis=1).sum()), int(maybe[:, cols].any(axis=1).sum())
-            old = best.get(image_id, (0, 0))
-            best[image_id] = (max(old[0], lo), max(old[1], hi))
+            best[image_id, mirrored] = (lo, hi)
     return best
 
 
@@ -93,11 +98,46 @@ def test_candidates_are_the_brute_force_vote_count(world) -> None:
         voted = [c for c in index.candidates(q) if not c.near]
         assert voted, "an original's copies are voted for"
         for c in voted:
-            assert votes[c.image_id][0] <= c.votes <= votes[c.image_id][1]
-        weakest = min(c.votes for c in voted)
-        chosen = {c.image_id for c in index.candidates(q)}
-        assert all(i in chosen for i, (lo, _) in votes.items()
-                   if lo > weakest and lo >= ci.MIN_VOTES)
+            assert votes[c.image_id, c.mirrored][0] <= c.votes <= votes[c.image_id, c.mirrored][1]
+            assert c.inliers >= GEO_MIN_INLIERS  # only images whose votes agree on a geometry
+        # most agreeing first
+        assert [c.inliers for c in voted] == sorted((c.inliers for c in voted), reverse=True)
+
+
+def test_geometry_of_the_votes_separates_a_copy_from_chance() -> None:
+    rng = np.random.default_rng(3)
+    image = rng.uniform(0, 640, (60, 2)).astype(np.float32)
+    # a crop enlarged 1.4x, shifted and turned 4 degrees, with 20 votes gone astray
+    a = np.deg2rad(4)
+    rot = 1.4 * np.array([[np.cos(a), -np.sin(a)], [np.sin(a), np.cos(a)]])
+    query = image @ rot.T + np.array([-120.0, -80.0])
+    query[40:] = rng.uniform(0, 640, (20, 2))
+    slots = np.arange(60)
+    packed = unpack_points(pack_points(image))  # as the index stores positions
+    assert geometric_inliers(query, packed, slots) >= 38
+    # the same number of votes with no common geometry
+    assert geometric_inliers(rng.uniform(0, 640, (60, 2)), packed, slots) < GEO_MIN_INLIERS
+    # one stored corner voted for by many query corners (a repeated texture) counts once
+    assert geometric_inliers(query[:30], packed[np.zeros(30, int)], np.zeros(30, int)) <= 1
+
+
+def test_an_unrelated_photo_leaves_few_candidates_to_verify(world, photos_dir) -> None:
+    _, rows, entries = world
+    index = ci.CompetitorIndex(None)
+    _fill(index, entries)
+    by_id = {r["id"]: r for r in rows}
+    for path in sorted((photos_dir / "clothing").rglob("*.jpg"))[60:66]:
+        q = analyse(path)
+        cands = index.candidates(q)
+        found = {i for i, r in verify(q, [by_id[c.image_id] for c in cands]) if r.match}
+        # what is not verified is not found pairwise either (nothing is lost by the check)
+        pairwise = {r["id"] for r in rows if compare(q, Analysis.from_thumbnail(
+            r["thumb"], r["data"], r["sha256"])).match}
+        assert found == pairwise
+        # in this small world every image draws votes; most lack a common geometry
+        voted = {i for side in (q.features, q.features_mirror)
+                 for i in index._votes(side.descriptors).counts(ci.MIN_VOTES)}
+        assert len(cands) < 0.75 * len(voted)
 
 
 def test_index_finds_what_the_pairwise_rule_finds(world) -> None:
@@ -146,11 +186,12 @@ def test_a_version_change_empties_the_index(world, tmp_path) -> None:
 def test_index_descriptors_put_coarse_keypoints_first_then_the_spread_order(photos_dir) -> None:
     path = sorted((photos_dir / "clothing").rglob("*.jpg"))[0]
     im = load_image(path)
-    desc = index_descriptors(im)
+    desc, points = index_descriptors(im)
     assert desc.shape == (ci.KEEP, 32) and desc.dtype == np.uint8
-    # the same ORB as the query side: every indexed descriptor is one of the image's
+    assert points.shape == (ci.KEEP, 2) and points.max() <= 640 and points.min() >= 0
+    # the same ORB as a competitor image's analysis: every indexed descriptor is one of its
     # 1,000 features (the spread order), and the first of them all is kept
-    feats = extract_features(im).descriptors
+    feats = features_of_frame(feature_frame(im), detect=QUERY_DETECT_FACTOR).descriptors
     kept = {bytes(d) for d in desc}
     assert kept <= {bytes(d) for d in feats} and bytes(feats[0]) in kept
     # not simply the first KEEP of the spread order: a share comes from coarse levels
@@ -159,7 +200,7 @@ def test_index_descriptors_put_coarse_keypoints_first_then_the_spread_order(phot
     assert len(kept & {bytes(d) for d in feats[: ci.KEEP]}) >= ci.KEEP - coarse
     assert COARSE_OCTAVE >= 1
     blank = Image.new("RGB", (300, 200), (240, 240, 240))
-    assert index_descriptors(blank).shape == (0, 32)  # nothing to index, no error
+    assert [a.shape for a in index_descriptors(blank)] == [(0, 32), (0, 2)]  # no error
 
 
 @pytest.fixture()
@@ -177,7 +218,8 @@ def test_descriptors_are_on_disk_once_after_a_snapshot(world, tmp_path, small_iv
     index.close()
     files = {p.name: p.stat().st_size for p in (tmp_path / "idx").iterdir()}
     assert files["pending.bin"] == ci._HEADER  # the snapshot holds every descriptor
-    assert files["records.bin"] == ci._HEADER + 24 * len(entries)
+    # a record holds the positions: 24 bytes + 2 a descriptor
+    assert files["records.bin"] == ci._HEADER + (24 + 2 * ci.KEEP) * len(entries)
     per_image = sum(files.values()) / len(entries)
     assert per_image < 16 * 1024
 
@@ -194,7 +236,7 @@ def test_a_crash_after_the_snapshot_replays_nothing_twice(world, tmp_path, small
     (directory / "pending.bin").write_bytes(pending)
     again = ci.CompetitorIndex(directory)
     assert [again.candidates(q) for q in originals] == before
-    assert again._ivf.ntotal == sum(len(d) for _, d in entries.values())
+    assert again._ivf.ntotal == sum(len(d) for _, d, _ in entries.values())
 
 
 def test_a_torn_record_and_a_lost_snapshot_are_recovered(world, tmp_path, small_ivf) -> None:
@@ -206,7 +248,8 @@ def test_a_torn_record_and_a_lost_snapshot_are_recovered(world, tmp_path, small_
     with open(directory / "records.bin", "ab") as f:
         f.write(b"\x01" * 10)  # a record cut short by a crash
     assert len(ci.CompetitorIndex(directory)) == len(entries)
-    assert (directory / "records.bin").stat().st_size == ci._HEADER + 24 * len(entries)
+    assert (directory / "records.bin").stat().st_size == (
+        ci._HEADER + (24 + 2 * ci.KEEP) * len(entries))
     for p in directory.glob("ivf*"):
         p.unlink()
     # the descriptors were only in the snapshot: every image is missing again, and

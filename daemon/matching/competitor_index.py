@@ -1,12 +1,15 @@
 """Every competitor image seen, in one persistent index: `check` and reverse matching as queries.
 
 Per image: its 64-bit pHash (Hamming index) and KEEP ORB descriptors chosen to survive
-crops and collages (competitor_verify.index_descriptors) in a faiss binary inverted file.
-A query votes with all its descriptors, straight and mirrored; the most voted images are
-verified by the caller with compare() on the stored thumbnail. Design: docs/MATCHING.md.
+crops and collages (competitor_verify.index_descriptors) in a faiss binary inverted file,
+with their keypoints' positions. A query votes with all its descriptors, straight and
+mirrored; the most voted images whose votes agree on one geometry (competitor_shortlist)
+are verified by the caller with compare() on the stored thumbnail. Design:
+docs/MATCHING.md.
 
 On disk (a directory in the data dir): records.bin, a header (format, matcher version,
-KEEP) then a 24-byte record per image added (id, pHash, descriptor count); pending.bin,
+KEEP) then a record per image added (id, pHash, descriptor count, positions: 24 + 2 KEEP
+bytes); pending.bin,
 the descriptors of the records no snapshot holds yet (emptied at each snapshot, so they
 are on disk once); ivf-<records>.faiss + ivf.json, the trained inverted file and how
 many records it holds (a restart reads it and replays the pending records after it).
@@ -22,7 +25,6 @@ import logging
 import os
 import threading
 from collections.abc import Iterable
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -31,6 +33,14 @@ import numpy as np
 
 from daemon.files import atomic_write
 from daemon.matching.compare import HASH_PHASH_MAX, MATCHER_VERSION, Analysis
+from daemon.matching.competitor_shortlist import (
+    MAX_CANDIDATES,
+    MIN_VOTES,
+    Candidate,
+    Votes,
+    pack_points,
+    shortlist,
+)
 from daemon.matching.competitor_verify import KEEP, AnalysisCache
 from daemon.matching.hamming import HammingIndex
 
@@ -38,7 +48,8 @@ log = logging.getLogger(__name__)
 
 # 2: descriptors chosen by competitor_verify.index_descriptors (a share of coarse-scale
 # keypoints first), KEEP 200, descriptors in pending.bin until a snapshot holds them.
-FORMAT = 2
+# 3: keypoint positions in the records, for the geometric check of the votes.
+FORMAT = 3
 MAGIC = b"PGCI"
 ID_SHIFT = 8  # faiss id = image id << ID_SHIFT | descriptor number (KEEP < 256)
 QUERY_DESCRIPTORS = 1000
@@ -47,16 +58,8 @@ QUERY_DESCRIPTORS = 1000
 # nearest only: one photo copied by many stores must get all its copies voted. Not all
 # within reach (a range count, weighted by how many images a descriptor reaches or not):
 # plain backdrops are near hundreds of images and out-voted cropped copies (MATCHING.md).
-VOTE_NEIGHBOURS = 8
+VOTE_NEIGHBOURS = 16
 VOTE_DISTANCE = 36
-# Verified: every image with SURE_VOTES or more (a copy, almost always; at most
-# MAX_CANDIDATES), then the WEAK_CANDIDATES most voted of those with MIN_VOTES or more.
-# Each verification re-extracts a thumbnail's features (~25 ms), so an unrelated query
-# must stay at a handful; a photo copied by many stores gets all its copies verified.
-MIN_VOTES = 6
-SURE_VOTES = 20
-WEAK_CANDIDATES = 8
-MAX_CANDIDATES = 64
 # Exact search until TRAIN_FROM descriptors, then an inverted file of NLIST lists, never
 # retrained (lists grow linearly: 10^6 images x 200 = 98k entries a list), NPROBE probed.
 # Binary k-means on TRAIN_PER_LIST x NLIST descriptors, TRAIN_ITERATIONS rounds (faiss's
@@ -71,22 +74,16 @@ SNAPSHOT_SHARE = 0.2
 SNAPSHOT_MIN = 2000
 
 _HEADER = 16
-_RECORD = np.dtype([("id", "<i8"), ("phash", "<u8"), ("n", "<u2"), ("pad", "V6")])
+
+
+def _record_dtype(keep: int) -> np.dtype:
+    return np.dtype([("id", "<i8"), ("phash", "<u8"), ("n", "<u2"), ("pad", "V6"),
+                     ("pts", "u1", (keep, 2))])
 
 
 def _pending_dtype(keep: int) -> np.dtype:
     return np.dtype([("seq", "<i8"), ("id", "<i8"), ("n", "<u2"), ("pad", "V6"),
                      ("desc", "u1", (keep, 32))])
-
-
-@dataclass(frozen=True, slots=True)
-class Candidate:
-    """An indexed image worth verifying: its votes, orientation that voted, close pHash."""
-
-    image_id: int
-    votes: int
-    mirrored: bool
-    near: bool
 
 
 def _head(path: Path) -> bytes:
@@ -123,11 +120,12 @@ class CompetitorIndex:
             raise ValueError(f"keep must be 1-{(1 << ID_SHIFT) - 1} descriptors, not {keep}")
         self.directory = Path(directory) if directory is not None else None
         self.keep, self.version = keep, version
-        self._pending = _pending_dtype(keep)
+        self._pending, self._record = _pending_dtype(keep), _record_dtype(keep)
         self._lock = threading.RLock()
         self._loaded = False
         self._phash = HammingIndex(64)
         self._count: dict[int, int] = {}  # image id -> descriptors indexed
+        self._points: dict[int, np.ndarray] = {}  # image id -> (n, 2) packed positions
         self._records = 0  # records in records.bin (including replaced ones)
         self._snapshot_records = 0
         self._flat: Any = None
@@ -185,7 +183,7 @@ class CompetitorIndex:
             if not self._path(name).exists():
                 with atomic_write(self._path(name)) as f:
                     f.write(self._header())
-        recs = self._read("records.bin", _RECORD)
+        recs = self._read("records.bin", self._record)
         pend = self._read("pending.bin", self._pending)
         try:
             self._restore(recs, pend)
@@ -214,6 +212,7 @@ class CompetitorIndex:
         self._phash.add(ids[live], np.array(recs["phash"])[live])
         counts = np.array(recs["n"])
         self._count = {int(ids[r]): int(counts[r]) for r in live}
+        self._points = {int(ids[r]): np.array(recs["pts"][r][: counts[r]]) for r in live}
         if self._ivf is None and self._total() >= TRAIN_FROM:
             self._ivf, self._flat = _new_ivf(self._sample(
                 [pend["desc"][p][: pend["n"][p]] for p in rows])), None
@@ -289,15 +288,20 @@ class CompetitorIndex:
         self._ivf, self._flat = ivf, None
         self._save_snapshot()
 
-    def add(self, image_id: int, phash: int, descriptors: np.ndarray) -> None:
+    def add(self, image_id: int, phash: int, descriptors: np.ndarray,
+            points: np.ndarray) -> None:
         """Index one fetched image (again: new content replaces the old) with the
-        competitor_verify.index_descriptors of its thumbnail."""
+        competitor_verify.index_descriptors of its thumbnail and their positions."""
         desc = np.ascontiguousarray(descriptors[: self.keep], dtype=np.uint8).reshape(-1, 32)
+        pts = pack_points(np.asarray(points).reshape(-1, 2)[: len(desc)])
+        if len(pts) != len(desc):
+            raise ValueError(f"{len(desc)} descriptors but {len(pts)} positions")
         with self._lock:
             self._load()
             if self.directory is not None:
-                rec = np.zeros(1, _RECORD)
+                rec = np.zeros(1, self._record)
                 rec["id"], rec["phash"], rec["n"] = image_id, phash, len(desc)
+                rec["pts"][0][: len(pts)] = pts
                 pend = np.zeros(1, self._pending)
                 pend["seq"], pend["id"], pend["n"] = self._records, image_id, len(desc)
                 pend["desc"][0][: len(desc)] = desc
@@ -309,7 +313,7 @@ class CompetitorIndex:
             replace = image_id in self._count
             self.analyses.drop(image_id)
             self._phash.add([image_id], np.array([phash], np.uint64))
-            self._count[image_id] = len(desc)
+            self._count[image_id], self._points[image_id] = len(desc), pts
             self._faiss_add(image_id, desc, replace)
             if self._ivf is None and self._total() >= TRAIN_FROM:
                 self._train_now()
@@ -346,53 +350,47 @@ class CompetitorIndex:
             self._load()
             return self._ivf is not None
 
-    def _votes(self, desc: np.ndarray | None) -> dict[int, int]:
-        """Image id -> votes (query descriptors with one of its descriptors among their
-        VOTE_NEIGHBOURS nearest, within VOTE_DISTANCE bits), for images with MIN_VOTES+."""
+    def _votes(self, desc: np.ndarray | None) -> Votes:
+        """Each query descriptor's vote for each image with one of its descriptors among
+        the VOTE_NEIGHBOURS nearest within VOTE_DISTANCE bits (the nearest of them)."""
+        none = np.zeros(0, np.int64)
         if desc is None or not len(desc):
-            return {}
+            return Votes(none, none, none)
         q = np.ascontiguousarray(desc[:QUERY_DESCRIPTORS], dtype=np.uint8)
         with self._lock:
             index = self._ivf if self._ivf is not None else self._flat
             if index.ntotal == 0:
-                return {}
+                return Votes(none, none, none)
             dist, labels = index.search(q, VOTE_NEIGHBOURS)
         ok = (labels >= 0) & (dist <= VOTE_DISTANCE)
         which = np.broadcast_to(np.arange(len(q), dtype=np.int64)[:, None], labels.shape)[ok]
-        images = labels[ok] >> ID_SHIFT
-        # one vote per (query descriptor, image): an image's several near descriptors count once
-        pairs = np.unique(which * (1 << 40) + images)
-        uniq, counts = np.unique(pairs % (1 << 40), return_counts=True)
-        keep = counts >= MIN_VOTES
-        return dict(zip(uniq[keep].tolist(), counts[keep].tolist(), strict=True))
+        labels = labels[ok]
+        # one vote per (query descriptor, image); row-major order puts the nearest first
+        _, first = np.unique(which * (1 << 40) + (labels >> ID_SHIFT), return_index=True)
+        return Votes(which[first], labels[first] >> ID_SHIFT, labels[first] & 0xFF)
 
     def candidates(self, analysis: Analysis, limit: int = MAX_CANDIDATES) -> list[Candidate]:
-        """Indexed images to verify against `analysis`: close pHash first, then most voted."""
+        """Indexed images to verify against `analysis`: close pHash first, then the voted
+        images whose votes agree on one geometry, most agreeing first."""
         with self._lock:
             self._load()
             fp = analysis.fingerprint
             near = {iid for h in (fp.phash, fp.phash_mirror)
                     for iid, _ in self._phash.query(h, HASH_PHASH_MAX)}
-        straight = self._votes(analysis.features.descriptors)
-        mirrored = self._votes(analysis.features_mirror.descriptors
-                               if analysis.features_mirror is not None else None)
-        best: dict[int, tuple[int, bool]] = {i: (v, False) for i, v in straight.items()}
-        for i, v in mirrored.items():
-            if v > best.get(i, (0, False))[0]:
-                best[i] = (v, True)
-        out = [Candidate(i, best.get(i, (0, False))[0], best.get(i, (0, False))[1], True)
-               for i in sorted(near)]
-        ranked = sorted(((-v, i, m) for i, (v, m) in best.items() if i not in near))
-        sure = [r for r in ranked if -r[0] >= SURE_VOTES][:limit]
-        weak = [r for r in ranked if -r[0] < SURE_VOTES][:WEAK_CANDIDATES]
-        out += [Candidate(i, -nv, m, False) for nv, i, m in sure + weak]
-        return out
+        sides = [(self._votes(f.descriptors), f.points[:QUERY_DESCRIPTORS], m)
+                 for f, m in ((analysis.features, False), (analysis.features_mirror, True))
+                 if f is not None]
+        with self._lock:
+            points = {i: self._points.get(i) for v, _, _ in sides
+                      for i in v.counts(MIN_VOTES)}
+        return shortlist(near, sides, points, limit)
 
     def memory_bytes(self) -> int:
-        """Approximate bytes held: faiss codes and ids, centroids, pHash index, id map."""
+        """Approximate bytes held: faiss codes and ids, positions, centroids, pHash index,
+        id maps."""
         with self._lock:
             self._load()
-            total = self._total() * 40 + len(self._count) * (16 + 100)
+            total = self._total() * 42 + len(self._count) * (16 + 200)
             if self._ivf is not None:
                 total += NLIST * 32
             return total

@@ -23,7 +23,6 @@ from daemon.matching.compare import Analysis, MatchResult, compare
 # The ORB detector and the grid spread of features.py: the index's descriptors must be
 # the ones the query's features are made of, only chosen otherwise.
 from daemon.matching.features import (
-    DETECT_FACTOR,
     FEATURE_SIDE,
     N_FEATURES,
     QUERY_DETECT_FACTOR,
@@ -122,30 +121,37 @@ class AnalysisCache:
                 del self._items[k]
 
 
-def index_descriptors(im: Image.Image, keep: int = KEEP) -> np.ndarray:
-    """The `keep` ORB descriptors a competitor image is indexed with (its feature frame)."""
+def index_descriptors(im: Image.Image, keep: int = KEEP) -> tuple[np.ndarray, np.ndarray]:
+    """The `keep` ORB descriptors a competitor image is indexed with, and their keypoints'
+    positions (pixels of its feature frame), for the index's votes and geometric check."""
     frame = feature_frame(im)
     grey = cv2.cvtColor(np.asarray(frame.convert("RGB")), cv2.COLOR_RGB2GRAY)
-    orb = orb_detector(N_FEATURES * DETECT_FACTOR)
+    # detected from the competitor side's wider pool, as its verification will be: a
+    # watermark's letters take most of the strongest corners (1.7x the copy's matching
+    # descriptors on crop+watermark copies; MATCHING.md)
+    orb = orb_detector(N_FEATURES * QUERY_DETECT_FACTOR)
     kps = spread_keypoints(orb.detect(grey, None), frame.width, frame.height, N_FEATURES)
     kps, desc = orb.compute(grey, kps) if kps else ((), None)
     if desc is None or not len(kps):
-        return np.zeros((0, 32), np.uint8)
+        return np.zeros((0, 32), np.uint8), np.zeros((0, 2), np.float32)
     octave = np.array([k.octave for k in kps])
     coarse = np.flatnonzero(octave >= COARSE_OCTAVE)[: int(keep * COARSE_SHARE)]
     rest = np.setdiff1d(np.arange(len(kps)), coarse)  # sorted: the spread order
-    return np.ascontiguousarray(desc[np.concatenate([coarse, rest])[:keep]])
+    order = np.concatenate([coarse, rest])[:keep]
+    points = np.array([kps[i].pt for i in order], np.float32).reshape(-1, 2)
+    return np.ascontiguousarray(desc[order]), points
 
 
-def thumbnail_descriptors(thumb: bytes) -> np.ndarray:
+def thumbnail_descriptors(thumb: bytes) -> tuple[np.ndarray, np.ndarray]:
     """index_descriptors of a stored thumbnail; ImageError when it is unreadable."""
     return index_descriptors(load_image(thumb, max_side=FEATURE_SIDE))
 
 
-def index_entry(row: Mapping[str, Any]) -> tuple[int, np.ndarray]:
-    """(pHash, index descriptors) of a stored image ({thumb, data}), for a catch-up."""
+def index_entry(row: Mapping[str, Any]) -> tuple[int, np.ndarray, np.ndarray]:
+    """(pHash, index descriptors, their positions) of a stored image ({thumb, data}), for a
+    catch-up."""
     im = load_image(row["thumb"], max_side=FEATURE_SIDE)
-    return stored_fingerprint(row, im).phash, index_descriptors(im)
+    return (stored_fingerprint(row, im).phash, *index_descriptors(im))
 
 
 def verify(original: Analysis, rows: Iterable[Mapping[str, Any]],

@@ -23,10 +23,11 @@ SYNC_BATCH = 200
 
 
 def desc_none():
-    """No descriptors (an image that could not be analysed stays out of the votes)."""
+    """No descriptors nor positions (an image that could not be analysed stays out of the
+    votes)."""
     import numpy as np
 
-    return np.zeros((0, 32), np.uint8)
+    return np.zeros((0, 32), np.uint8), np.zeros((0, 2), np.float32)
 
 
 def sync_competitor_index(store: Store, index: CompetitorIndex,
@@ -39,15 +40,15 @@ def sync_competitor_index(store: Store, index: CompetitorIndex,
     for lo in range(0, len(missing), SYNC_BATCH):
         for row in store.images_for_index(missing[lo:lo + SYNC_BATCH]):
             try:
-                phash, desc = index_entry(row)
+                phash, desc, points = index_entry(row)
             except (ImageError, ValueError) as exc:
                 # Indexed with no descriptors, so it is not retried on every run; the
                 # fetch recorded the image, and the hash layer still sees its pHash.
                 log.warning("cannot index image %s from its thumbnail: %s", row["id"], exc)
-                index.add(row["id"], 0, desc_none())
+                index.add(row["id"], 0, *desc_none())
                 failed += 1
                 continue
-            index.add(row["id"], phash, desc)
+            index.add(row["id"], phash, desc, points)
             added += 1
             if progress:
                 progress("index", added + failed, len(missing))

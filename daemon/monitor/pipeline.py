@@ -139,7 +139,7 @@ class Pipeline:
             analysis = analyse(result.content, product=False)
             thumb = make_thumbnail(result.content)
             # indexed as it will be verified: from the stored thumbnail (competitor_verify)
-            index_desc = thumbnail_descriptors(thumb)
+            index_entry = thumbnail_descriptors(thumb)
         except FetchError as exc:
             # 404/410: the image is gone, asking again will not bring it back
             gone = exc.code == "http_status" and exc.status in (404, 410)
@@ -156,7 +156,7 @@ class Pipeline:
         self.store.image_fetched(row["id"], meta, analysis.fingerprint.to_bytes(),
                                  MATCHER_VERSION, thumb)
         note_first_seen(self.store, row["id"])  # provenance ledger, first fetch only
-        self.competitors.add(row["id"], analysis.fingerprint.phash, index_desc)
+        self.competitors.add(row["id"], analysis.fingerprint.phash, *index_entry)
         alerts = self._match_image(row["id"], analysis)
         if alerts:  # capture at first sight: the bytes as served are the evidence
             self.store.save_capture(row["id"], result.url, result.content, meta)
