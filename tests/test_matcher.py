@@ -294,3 +294,16 @@ def test_other_shorts_on_the_same_hanger_are_not_a_copy(photos_dir: Path) -> Non
     for b in (analyse(other, product=False), _as_stored_thumbnail(other)):
         r = compare(shorts, b)
         assert r.kind != "copy", r.details
+
+
+def test_a_blouse_and_jeans_on_the_same_sheet_are_not_a_copy(photos_dir: Path) -> None:
+    """Denim blouse vs jeans on one sheet and sofa (the competitor index at 10^4: `copy`
+    with 41-49 inliers; a quarter of the blouse's region is hidden in the jeans photo)."""
+    blouse = analyse(
+        photos_dir / "clothing-train/longsleeve/b64300ea-6c71-4a6b-90b7-b6a92aa68742.jpg")
+    jeans = (photos_dir / "clothing-train/pants/a91c9a10-7d56-4689-9911-a2905d759ec4.jpg"
+             ).read_bytes()
+    for b in (analyse(jeans, product=False), _as_stored_thumbnail(jeans)):
+        r = compare(blouse, b)
+        assert r.kind != "copy", r.details
+        assert r.details["inliers"] >= 40, r.details

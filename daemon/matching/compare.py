@@ -106,6 +106,10 @@ PRODUCT_SHRINK = 2.0
 # hanger, the backdrop): the product's cells must then agree all but everywhere (copies
 # seen: <= 1.7% unexplained; another garment on the same hanger: 11.7-14.6%).
 PRODUCT_BARE_MAX_BAD = 0.05
+# Under 100 inliers, over a fifth of the product hidden is not a copy shown (a denim
+# blouse vs jeans on one sheet: 41-49 inliers, 25% occluded; copies seen over 20%: banners,
+# 155+ inliers).
+PRODUCT_MAX_OCCLUDED, OCCLUDED_FEW_INLIERS = 0.2, 100
 # Above this many inliers, feature matching stops early (no mirrored try needed).
 SURE_INLIERS = 60
 
@@ -240,6 +244,8 @@ def _product_ok(pc: ProductCheck, colours: tuple[float, ...], inliers: int) -> b
     backdrop survived), and enough of the inliers are on it."""
     few = inliers < SIMILAR_INLIERS
     if few and pc.core_inliers < MIN_CORE_INLIERS and pc.bad > PRODUCT_BARE_MAX_BAD:
+        return False
+    if inliers < OCCLUDED_FEW_INLIERS and pc.occluded > PRODUCT_MAX_OCCLUDED:
         return False
     return (pc.cells >= PRODUCT_MIN_CELLS and pc.on_product >= PRODUCT_MIN_INLIERS
             and _residuals_ok(colours, inliers)
