@@ -196,7 +196,7 @@ def report(res: dict) -> None:
     print(f"False matches over {res['unrelated']} unrelated queries: {len(f)} (copy "
           f"{sum(x[3] == 'copy' for x in f)}, similar {sum(x[3] == 'similar' for x in f)}); "
           f"dataset duplicates skipped {res['dups']}")
-    for x in f[:8]:
+    for x in sorted(f, key=lambda x: x[3] != "copy")[:8]:  # false copies first
         print(f"    {x}")
     for label, ts in (("unrelated photo", res["t_un"]), ("original (has copies)", res["t_orig"])):
         ts = sorted(ts)
