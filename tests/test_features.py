@@ -100,3 +100,21 @@ def test_candidate_pool_keeps_the_photo_under_callout_text(photos_dir: Path, nam
     wide = match_features(fa, features_of_frame(copy, detect=QUERY_DETECT_FACTOR))
     assert QUERY_DETECT_FACTOR > DETECT_FACTOR
     assert narrow.inliers < 40 <= wide.inliers, (narrow.inliers, wide.inliers)
+
+
+def test_registration_leaves_the_heavy_matching_imports_for_later() -> None:
+    """`catalog add` only extracts features: importing registration must not load faiss
+    (matching's), and scipy's DCT is preloaded in a thread rather than on first pHash
+    (bench/register.py: both were start-up time of a new `catalog add` process)."""
+    import subprocess
+    import sys
+
+    code = ("import sys, threading\n"
+            "import daemon.catalog.registration\n"
+            "assert 'faiss' not in sys.modules, 'faiss imported by registration'\n"
+            "from daemon.matching.fingerprint import preload\n"
+            "preload()\n"
+            "assert 'scipy.fftpack' in sys.modules\n")
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                          cwd=Path(__file__).resolve().parents[1], timeout=120)
+    assert done.returncode == 0, done.stderr

@@ -10,6 +10,7 @@ import io
 import itertools
 import multiprocessing
 import os
+import threading
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import Executor, ProcessPoolExecutor, ThreadPoolExecutor
 from dataclasses import dataclass, field
@@ -20,6 +21,7 @@ from PIL import Image, UnidentifiedImageError
 from daemon.catalog.c2pa import read_credentials
 from daemon.matching.compare import MATCHER_VERSION, analyse
 from daemon.matching.exif import read_exif
+from daemon.matching.fingerprint import preload as preload_fingerprints
 from daemon.matching.imageio import MAX_FILE_BYTES, ImageError
 from daemon.provenance.ledger import note_registration
 from daemon.store import Store
@@ -157,6 +159,7 @@ def register(store: Store, paths: Iterable[Path], shoot: str | None = None,
         results: Iterable[Prepared] = pool.map(prepare_file, files, itertools.repeat(known),
                                                chunksize=4)
     elif workers > 1 and len(files) > 1:
+        threading.Thread(target=preload_fingerprints, name="picguard-preload", daemon=True).start()
         pool = ThreadPoolExecutor(min(workers, os.cpu_count() or 1),
                                   thread_name_prefix="picguard-register")
         results = pool.map(prepare_file, files, itertools.repeat(known))

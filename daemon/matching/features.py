@@ -12,7 +12,6 @@ import struct
 from dataclasses import dataclass, field
 
 import cv2
-import faiss
 import numpy as np
 from PIL import Image
 
@@ -228,6 +227,10 @@ def match_features(fa: Features, fb: Features, ratio: float = RATIO,
     """
     if len(fa) < 2 or len(fb) < 2:
         return NO_MATCH
+    # Imported here: registration extracts features but never matches them, and faiss
+    # costs a new `catalog add` process about 0.08 s of start-up (bench/register.py).
+    import faiss
+
     index = faiss.IndexBinaryFlat(256)
     index.add(fb.descriptors)
     dist, nn = index.search(fa.descriptors, 2)

@@ -77,6 +77,16 @@ class Fingerprint:
         return g[:, ::-1] if mirror else g
 
 
+def preload() -> None:
+    """Import the DCT imagehash.phash imports on its first call (scipy.fft, about 0.4 s).
+
+    Run in a background thread when a batch starts, it overlaps that import with the
+    first photos' decoding and ORB, which release the GIL; called lazily, it stalls every
+    worker on the import lock instead (bench/register.py).
+    """
+    import scipy.fftpack  # noqa: F401
+
+
 def _bits_to_int(bits: np.ndarray) -> int:
     return int.from_bytes(np.packbits(bits.astype(bool).ravel()).tobytes(), "big")
 
