@@ -3,6 +3,7 @@
     python -m bench.competitor_set --size 10000     # build the set first (resumable, cached)
     python -m bench.competitor_index --size 10000
     python -m bench.competitor_index --quick        # 2,000 images, 10 originals, 100 queries
+    python -m bench.competitor_index --size 10000 --pad-to 100000   # then at 10^5, padded
 
 The set (bench/competitor_set.py): real photos, the 36 tier A-D edits of ORIGINALS of
 them, and distractors of real content (crops, collages, edits of other photos). Queried
@@ -12,6 +13,10 @@ thumbnail) beside compare() on every copy (the pairwise scan); false matches ove
 unrelated photos none of which is in the set; query time (median, p95, one core; the
 query photo's own analysis is timed apart); index build time, resident memory and disk
 per image; extrapolation to 10^6. Analyses of the queries are cached under /tmp.
+
+--pad-to N then grows the index to N images with perturbed copies of the real images'
+descriptors (pad_index: building a real 10^5 set takes ~15 h here) and measures again:
+query time and memory at N, recall of the real copies among N images.
 """
 
 from __future__ import annotations
@@ -20,6 +25,8 @@ import argparse
 import os
 import pickle
 import statistics
+import subprocess
+import sys
 import tempfile
 import time
 from collections import defaultdict
@@ -38,7 +45,12 @@ from bench.competitor_set import (
 from bench.robustness import SAME_PHOTO_PHASH, log, one_core
 from daemon.matching.compare import MATCHER_VERSION, Analysis, analyse, compare
 from daemon.matching.competitor_index import CompetitorIndex
-from daemon.matching.competitor_verify import thumbnail_analysis, thumbnail_descriptors, verify
+from daemon.matching.competitor_verify import (
+    AnalysisCache,
+    thumbnail_analysis,
+    thumbnail_descriptors,
+    verify,
+)
 from daemon.matching.fingerprint import compute_fingerprint, hamming64
 
 TIER = {e.name: e.tier for e in EDITS_AD}
@@ -114,7 +126,8 @@ def build_index(size: int, directory: Path, thumbs: Thumbs,
                    "memory_bytes": index.memory_bytes()}
 
 
-def run(size: int, originals: int, unrelated: int, workdir: Path, workers: int = 1) -> dict:
+def run(size: int, originals: int, unrelated: int, workdir: Path, workers: int = 1,
+        pad_to: int = 0) -> dict:
     plan = make_plan(size)
     have = sum(1 for c in range((size + 999) // 1000) if chunk_path(CACHE_DIR, c).exists())
     if have * 1000 < size:
@@ -138,6 +151,67 @@ def run(size: int, originals: int, unrelated: int, workdir: Path, workers: int =
     qa = _query_analyses(origs + plan.unrelated[:unrelated],
                          CACHE_DIR / f"query-analyses-{MATCHER_VERSION}.pkl")
 
+    res = {"size": size, **figures, **measure(index, thumbs, plan, copies, origs, qa,
+                                              unrelated)}
+    if pad_to > size:
+        log(f"competitor index: padding to {pad_to:,} images")
+        t = time.perf_counter()
+        base = _rss()
+        pad_index(index, size, pad_to)
+        index.analyses = AnalysisCache()  # the queries again: none verified from memory
+        res["padded"] = {"size": pad_to, "pad_s": time.perf_counter() - t,
+                         "rss": res["rss"] + _rss() - base,
+                         "memory_bytes": index.memory_bytes(),
+                         **measure(index, thumbs, plan, copies, origs, qa, unrelated)}
+        index.close()
+        res["padded"]["disk"] = sum(p.stat().st_size for p in (workdir / "index").iterdir())
+        res["padded"]["restart"] = restart_figures(workdir / "index")
+    return res
+
+
+def restart_figures(directory: Path) -> dict:
+    """Load time and resident memory of the saved index in a new process (a daemon
+    restart): the growing process's figure includes what the allocator kept."""
+    code = ("import time\n"
+            "from daemon.matching.competitor_index import CompetitorIndex\n"
+            "from bench.competitor_index import _rss as rss\n"
+            "base = rss(); t = time.perf_counter()\n"
+            f"index = CompetitorIndex({str(directory)!r}); n = len(index)\n"
+            "print(n, time.perf_counter() - t, rss() - base)\n")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                         check=True, cwd=Path(__file__).resolve().parents[1]).stdout.split()
+    return {"images": int(out[0]), "load_s": float(out[1]), "rss": int(out[2])}
+
+
+def pad_index(index: CompetitorIndex, size: int, target: int) -> None:
+    """Add images up to `target`: each the indexed descriptors of one of the `size` real
+    images with every bit flipped at chance 40/256, a random pHash, the same positions.
+
+    They load the inverted lists as real images would (same descriptor distribution, so
+    the same list sizes) but sit ~40+ bits from their source, beyond VOTE_DISTANCE, so
+    they take no votes from the source's copies: query time and memory at `target`,
+    while the recall measured is still that of the real copies among more images.
+    They have no thumbnail; one reaching verification would be skipped (none did)."""
+    rng = np.random.default_rng(1)
+    next_id = 10_000_000
+    while len(index) < target:
+        for idesc in index_chunks(size):
+            for desc, pts in idesc.values():
+                if len(index) >= target:
+                    return
+                d = np.frombuffer(desc, np.uint8).reshape(-1, 32)
+                flip = np.packbits(rng.random((len(d), 256)) < 40 / 256, axis=1)
+                index.add(next_id, int(rng.integers(0, 2**63)), d ^ flip,
+                          np.frombuffer(pts, "<f4").reshape(-1, 2))
+                next_id += 1
+                if len(index) % 10_000 == 0:
+                    log(f"  padded to {len(index):,} images")
+
+
+def measure(index: CompetitorIndex, thumbs: Thumbs, plan, copies: dict, origs: list[str],
+            qa: dict[str, Analysis], unrelated: int) -> dict:
+    """Recall of the originals' copies through the index vs pairwise, and the unrelated
+    queries' false matches and times."""
     recall: dict[str, list[tuple[bool, bool]]] = defaultdict(list)
     t_orig: list[float] = []
     for o in origs:
@@ -167,11 +241,12 @@ def run(size: int, originals: int, unrelated: int, workdir: Path, workers: int =
                 dups += 1  # the same photo is in both dataset folders (SOURCES.md)
             else:
                 false.append((Path(u).name, image_id, item[0], r.kind, r.details.get("inliers")))
-    figures["cache"] = (index.analyses.hits, index.analyses.misses)
-    return {"size": size, **figures, "recall": recall, "false": false, "dups": dups,
-            "t_orig": t_orig, "t_un": t_un, "t_cand": t_cand, "cands": n_cands,
-            "unrelated": unrelated,
-            "approximate": index.approximate}
+    return {"recall": recall, "false": false, "dups": dups, "t_orig": t_orig, "t_un": t_un,
+            "t_cand": t_cand, "cands": n_cands, "unrelated": unrelated,
+            "approximate": index.approximate,
+            "cache": (index.analyses.hits, index.analyses.misses)}
+
+
 
 
 def report(res: dict) -> None:
@@ -186,6 +261,24 @@ def report(res: dict) -> None:
           f"{res['memory_bytes'] / 2**20:.0f} MB")
     print(f"Disk: {res['disk'] / 2**20:.1f} MB ({res['disk'] / n / 1024:.2f} KB an image; "
           "the thumbnail the store already keeps comes on top)")
+    report_queries(res)
+    if "padded" in res:
+        p = res["padded"]
+        print(f"\n== padded to {p['size']:,} images (the {n:,} real ones plus perturbed copies "
+              "of their descriptors: bench.competitor_index.pad_index) ==")
+        print(f"Padding took {p['pad_s']:.0f} s; memory: resident growth {p['rss'] / 2**20:.0f} MB "
+              f"({p['rss'] / p['size'] / 1024:.2f} KB an image); memory_bytes() "
+              f"{p['memory_bytes'] / 2**20:.0f} MB")
+        print(f"Disk: {p['disk'] / 2**20:.0f} MB ({p['disk'] / p['size'] / 1024:.2f} KB an image)")
+        r = p["restart"]
+        print(f"After a restart (a new process loading the saved index): {r['images']:,} images "
+              f"in {r['load_s']:.1f} s, resident {r['rss'] / 2**20:.0f} MB "
+              f"({r['rss'] / r['images'] / 1024:.2f} KB an image)")
+        report_queries(p)
+
+
+def report_queries(res: dict) -> None:
+    """Recall per tier, false matches and query times of one measure()."""
     print("Recall (copy) per tier: through the index vs pairwise compare() on the same copies")
     for tier in sorted(res["recall"]):
         v = res["recall"][tier]
@@ -218,6 +311,8 @@ def main(argv: list[str] | None = None) -> None:
     ap.add_argument("--originals", type=int, default=60)
     ap.add_argument("--unrelated", type=int, default=1000)
     ap.add_argument("--quick", action="store_true")
+    ap.add_argument("--pad-to", type=int, default=0, metavar="N",
+                    help="then pad the index to N images (pad_index) and measure again")
     ap.add_argument("--workers", type=int, default=1,
                     help="processes making the (cached) index descriptors of the set")
     args = ap.parse_args(argv)
@@ -227,7 +322,8 @@ def main(argv: list[str] | None = None) -> None:
     results = []
     for size in args.size:
         with tempfile.TemporaryDirectory(prefix="pg-competitor-bench-") as d:
-            res = run(size, args.originals, args.unrelated, Path(d), args.workers)
+            res = run(size, args.originals, args.unrelated, Path(d), args.workers,
+                      args.pad_to)
         report(res)
         results.append(res)
     if len(results) >= 2:
