@@ -113,7 +113,7 @@ def test_alert_routes_validate(client) -> None:
     assert client.get("alerts?state=bogus").status_code == 400
     assert client.get("alerts?since=x").status_code == 400
     assert client.get("alerts").get_json() == {
-        "alerts": [], "counts": {"new": 0, "confirmed": 0, "dismissed": 0}}
+        "alerts": [], "counts": {"new": 0, "confirmed": 0, "dismissed": 0, "withdrawn": 0}}
     assert client.post("alerts/99", {"action": "confirm"}).status_code == 404
     assert client.post("alerts/99", {"action": "explode"}).status_code == 400
 

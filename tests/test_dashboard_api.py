@@ -258,3 +258,18 @@ def test_catalogs_match_each_other_and_the_verdict_words() -> None:
     source = "".join(p.read_text("utf-8") for p in (static / "js").rglob("*.js"))
     used = set(re.findall(r'\bt\("([a-z0-9_]+)"', source))
     assert used - set(en) == set(), used - set(en)
+
+
+def test_a_withdrawn_alert_is_listed_as_such_and_gets_no_evidence_pack(demo) -> None:
+    ids = sorted(a["id"] for a in demo.get("alerts/search?state=new").get_json()["alerts"])
+    assert demo.store.withdraw_alert(ids[-1], "no_match")  # as monitor.alerts.review_alerts
+    [listed] = demo.get("alerts?state=withdrawn&thumbs=0").get_json()["alerts"]
+    assert listed["id"] == ids[-1] and listed["state"] == "withdrawn"
+    assert listed["withdrawn"]["reason"] == "no_match"
+    assert listed["withdrawn"]["zh"] and "not the same photo" in listed["withdrawn"]["en"]
+    assert demo.get("alerts/search?state=withdrawn").get_json()["total"] == 1
+    assert all(a["id"] != ids[-1] for a in demo.get("alerts?state=new").get_json()["alerts"])
+    r = demo.get(f"alerts/{ids[-1]}/evidence?include_gps=1")
+    assert r.status_code == 409 and r.get_json()["code"] == "alert_withdrawn"
+    bad = demo.get("alerts?state=gone")
+    assert bad.status_code == 400 and "withdrawn" in bad.get_json()["error"]

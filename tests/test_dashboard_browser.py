@@ -536,3 +536,33 @@ def test_a_deep_link_with_the_token_opens_that_alert(chromium, daemon) -> None:
         assert page.url.endswith(f"#/alerts/{alert_id}")
     finally:
         close(context)
+
+
+@pytest.mark.parametrize("lang", ["en", "zh"])
+def test_a_withdrawn_alert_says_why_and_offers_no_evidence_pack(chromium, daemon, lang) -> None:
+    """An alert the updated matcher took back (monitor.alerts.review_alerts) reads as
+    withdrawn, with the reason, in both languages, accessibly; no pack button."""
+    from daemon.config import load_settings
+    from daemon.store import Store
+
+    alerts = daemon.get("alerts?state=all&thumbs=0").json()["alerts"]
+    alert_id = max(a["id"] for a in alerts)
+    store = Store(load_settings(daemon.data_dir).db_path)  # the daemon's database (WAL)
+    try:
+        store.withdraw_alert(alert_id, "no_match")  # False when the other language did it
+    finally:
+        store.close()
+    context, page = open_dashboard(chromium, daemon, lang)
+    try:
+        go(page, daemon, f"alerts/{alert_id}")
+        notice = page.locator("section.withdrawn")
+        title = {"en": "PicGuard withdrew this alert", "zh": "PicGuard 已撤回这条提醒"}[lang]
+        assert notice.locator("h2").inner_text() == title
+        assert {"en": "not the same photo", "zh": "不是同一张照片"}[lang] in notice.inner_text()
+        pack = {"en": "Evidence pack", "zh": "证据包"}[lang]
+        assert page.get_by_role("button", name=re.compile(pack)).count() == 0
+        page.wait_for_load_state("networkidle")
+        assert not axe_violations(page)
+        assert page.errors == []
+    finally:
+        close(context)

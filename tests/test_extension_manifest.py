@@ -26,7 +26,7 @@ HTML = [p for p in CODE if p.suffix == ".html"]
 DYNAMIC = {
     "error_": ["not_paired", "unreachable", "bad_token", "refused", "too_large", "bad_request",
                "not_found", "server", "not_picguard", "internal"],
-    "alertState_": ["new", "confirmed", "dismissed"],
+    "alertState_": ["new", "confirmed", "dismissed", "withdrawn"],
     "site_": ["aliexpress", "amazon", "ebay", "etsy", "walmart", "mercadolibre", "lazada",
               "taobao", "temu", "shopee"],
     "channel_": ["browsing", "results", "image_search", "keyword_sweep", "store_sweep", "watch"],

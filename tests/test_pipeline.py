@@ -199,3 +199,45 @@ def test_fingerprints_of_an_older_matcher_are_recomputed(env, shop, photos_dir,
     assert summary["upgrade"] == {"upgraded": 1, "unavailable": 1}
     [alert] = store.list_alerts()
     assert alert["photo_id"] == 1 and alert["kind"] == "copied"
+
+
+def test_alerts_a_newer_matcher_no_longer_supports_are_withdrawn(env, shop, photos_dir,
+                                                                 tmp_path) -> None:
+    """After a matcher upgrade every image is matched again; an open alert whose captured
+    image the current rule does not call a copy is withdrawn, with its reason, and no
+    evidence pack is made for it. A true copy's alert stands."""
+    from daemon.evidence.facts import EvidenceError, gather
+    from daemon.matching.compare import MATCHER_VERSION
+    from daemon.monitor.alerts import raise_alert
+
+    settings, store, pipeline = env
+    a, b = _camera_exports(_photos(photos_dir), tmp_path)
+    register(store, [a, b], shoot="spring")
+    [other] = _photos(photos_dir, "hat", 1)
+    shop.images["Scopy.jpg"] = jpeg(Image.open(a).resize((300, 400)), 55)
+    shop.images["Shat.jpg"] = jpeg(Image.open(other), 80)
+    _push(settings, store, shop, "1005000000000200", "200", ["Scopy.jpg"])
+    _push(settings, store, shop, "1005000000000300", "300", ["Shat.jpg"])
+    pipeline.run_once()
+    [true_alert] = store.list_alerts()
+    hat = 3 - true_alert["image_id"]  # images 1 and 2
+    assert store.get_image(hat)["url"].endswith("/Shat.jpg")
+    # what an older rule might have said of the hat: a copy of the seller's first photo
+    false_id = raise_alert(store, settings, photo=store.get_photo(true_alert["photo_id"]),
+                           image=store.get_image(hat), kind="copy", score=0.6,
+                           details={"inliers": 30})
+    store.save_capture(hat, store.get_image(hat)["url"], shop.images["Shat.jpg"], {})
+    for image_id in (1, 2):  # as if matched by the older matcher
+        store.set_image_matched_against(image_id, MATCHER_VERSION - 1, 0)
+
+    result = pipeline.match_pending()
+    assert (result["matched"], result["withdrawn"]) == (2, 1)
+    withdrawn, kept = store.get_alert(false_id), store.get_alert(true_alert["id"])
+    assert (withdrawn["state"], withdrawn["withdrawn_reason"]) == ("withdrawn", "no_match")
+    assert kept["state"] == "new"
+    with pytest.raises(EvidenceError) as refused:
+        gather(store, settings, false_id)
+    assert refused.value.code == "alert_withdrawn"
+    listed = picguard("alerts", "--all", data_dir=settings.data_dir).stdout
+    assert "withdrawn: PicGuard's updated matcher compared your photo" in listed
+    assert pipeline.match_pending()["matched"] == 0  # done once per upgrade

@@ -180,3 +180,51 @@ def test_watches(store: Store) -> None:
     store.watch_visited(wid, status="failed", error="timeout", next_visit_at="2999-01-01T00:00:00Z")
     assert store.due_watches() == [] and store.list_watches()[0]["failures"] == 1
     assert store.remove_watch(wid) and not store.remove_watch(wid)
+
+
+def _old_database_with_alerts(path) -> None:
+    """A database at schema 7 holding a new, a confirmed and a dismissed alert."""
+    conn = sqlite3.connect(path)
+    for version, script in enumerate(MIGRATIONS[:7], start=1):
+        conn.executescript(f"BEGIN;\n{script}\nPRAGMA user_version = {version};\nCOMMIT;")
+    t = "2026-11-29T10:00:00.000Z"
+    conn.executescript(f"""
+        INSERT INTO photos(id, sha256, path, file_name, size_bytes, registered_at)
+            VALUES (1, 'aa', '/x/a.jpg', 'a.jpg', 1, '{t}');
+        INSERT INTO images(id, image_key, url, first_seen, last_seen, status)
+            VALUES (1, 'i1', 'https://x/1.jpg', '{t}', '{t}', 'fetched'),
+                   (2, 'i2', 'https://x/2.jpg', '{t}', '{t}', 'fetched'),
+                   (3, 'i3', 'https://x/3.jpg', '{t}', '{t}', 'fetched');
+        INSERT INTO matches(id, photo_id, image_id, kind, score, details, created_at)
+            VALUES (1, 1, 1, 'copy', 0.9, '{{}}', '{t}'), (2, 1, 2, 'copy', 0.8, '{{}}', '{t}'),
+                   (3, 1, 3, 'copy', 0.7, '{{}}', '{t}');
+        INSERT INTO alerts(match_id, photo_id, image_id, kind, state, other_first_seen,
+                           created_at, updated_at, channel, notify_state)
+            VALUES (1, 1, 1, 'copied', 'new', '{t}', '{t}', '{t}', 'browsing', 'pending'),
+                   (2, 1, 2, 'unclear', 'confirmed', '{t}', '{t}', '{t}', NULL, 'sent'),
+                   (3, 1, 3, 'copied', 'dismissed', '{t}', '{t}', '{t}', NULL, 'none');
+    """)
+    conn.close()
+
+
+def test_migration_8_keeps_every_alert_and_allows_withdrawing_open_ones(tmp_path) -> None:
+    _old_database_with_alerts(tmp_path / "db")
+    store = Store(tmp_path / "db")
+    assert store.schema_version == len(MIGRATIONS)
+    assert [(a["state"], a["channel"]) for a in store.list_alerts(state="all")] == [
+        ("new", "browsing"), ("confirmed", None), ("dismissed", None)]
+    # the new one's pending notification is cancelled, and the pair's match follows the
+    # current rule's finding; a dismissed alert is not open, so it is left as it is
+    assert store.withdraw_alert(1, "similar_only", ("similar", 0.4, {"inliers": 41}))
+    assert store.withdraw_alert(2, "no_match")
+    assert not store.withdraw_alert(3, "no_match")
+    assert not store.withdraw_alert(1, "no_match")  # already withdrawn
+    one, two = store.get_alert(1), store.get_alert(2)
+    assert (one["state"], one["withdrawn_reason"], one["notify_state"]) == (
+        "withdrawn", "similar_only", "none")
+    assert (one["match_kind"], one["score"]) == ("similar", 0.4)
+    assert (two["state"], two["notify_state"], two["match_kind"]) == ("withdrawn", "sent", "copy")
+    assert store.alerts_to_notify() == []
+    assert store.alert_counts() == {"new": 0, "confirmed": 0, "dismissed": 1, "withdrawn": 2}
+    assert store.alerts_for_images([1, 2, 3]) == []  # no on-page verdict rests on them
+    store.close()

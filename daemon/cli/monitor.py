@@ -172,7 +172,8 @@ def check(settings: Settings, images: tuple[Path, ...], as_json: bool) -> None:
 
 
 @click.command()
-@click.option("--all", "show_all", is_flag=True, help="Include confirmed and dismissed alerts.")
+@click.option("--all", "show_all", is_flag=True,
+              help="Include confirmed, dismissed and withdrawn alerts.")
 @click.option("--json", "as_json", is_flag=True, help="One JSON object per alert per line.")
 @with_settings
 def alerts(settings: Settings, show_all: bool, as_json: bool) -> None:
@@ -197,6 +198,8 @@ def alerts(settings: Settings, show_all: bool, as_json: bool) -> None:
             click.echo(f"  #{view['id']:<4} {view['kind']:9} {view['state']:9} score "
                        f"{view['score']:.2f}  {view['own']['file_name']} -> {view['other']['url']}"
                        f"  (first seen {view['other']['first_seen']})")
+            if view["withdrawn"]:
+                click.echo(f"        withdrawn: {view['withdrawn']['en']}")
     if not rows:
         click.echo("No alerts." if show_all else "No new alerts (--all shows every one).")
 

@@ -165,6 +165,14 @@ def gather(store: Store, settings: Settings, alert_id: int,
     if alert is None:
         raise EvidenceError(f"there is no alert {alert_id}; `picguard alerts --all` lists them",
                             code="no_alert", status=404)
+    if alert["state"] == "withdrawn":
+        # a pack is what a seller files: it must not rest on a finding PicGuard took back
+        raise EvidenceError(
+            f"alert {alert_id} was withdrawn: PicGuard's updated matcher compared your photo "
+            "with the captured image again and no longer finds it a copy. No evidence pack "
+            "is made for it; if you still believe it is your photo, compare the two files "
+            "with `picguard compare` and judge them yourself.",
+            code="alert_withdrawn", status=409)
     gps = gps_files(store, alert_id)
     if gps and not include_gps:
         raise GpsConsentNeeded(gps)

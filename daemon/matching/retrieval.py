@@ -298,6 +298,13 @@ class CatalogMatcher:
                                             or res.details.get("inliers", 0) >= SURE_INLIERS)
         return sure
 
+    def compare_photo(self, photo_id: int, analysis: Analysis) -> MatchResult | None:
+        """compare() one catalog photo with `analysis`, both orientations (None when the
+        photo is not loaded): the re-check of a pair an alert rests on."""
+        with self._lock:
+            photo = self._photos.get(int(photo_id))
+        return None if photo is None else compare(photo, analysis)
+
     def query(self, analysis: Analysis, top: int = VERIFY_TOP) -> list[tuple[int, MatchResult]]:
         """Catalog photos that `analysis` copies or resembles, best first (matches only).
 

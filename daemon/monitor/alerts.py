@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import base64
 import json
+from collections.abc import Callable
 from pathlib import Path
 
 from daemon.config import Settings
+from daemon.matching.compare import MatchResult
 from daemon.monitor.verdict_rules import (
     KIND_WORDS,
     RULES_VERSION,
@@ -79,6 +81,44 @@ def raise_alert(store: Store, settings: Settings, *, photo: dict, image: dict, k
     return alert_id if created else None
 
 
+# Why an alert was withdrawn (alerts.withdrawn_reason), as the seller reads it.
+WITHDRAWN_REASONS = {
+    "no_match": ("更新后的比对规则重新比对了你的照片和当时截存的图片，判定不是同一张照片"
+                 "（相似之处在背景或类似的商品上）。",
+                 "PicGuard's updated matcher compared your photo with the captured image again "
+                 "and finds it is not the same photo (what they share is the backdrop or a "
+                 "similar product)."),
+    "similar_only": ("更新后的比对规则判定两张图片只是相似，不是同一张照片；"
+                     "你先有的照片被人拍得相似，不等于被复制。",
+                     "PicGuard's updated matcher finds the images only similar, not the same "
+                     "photo; a later look-alike of a photo you provably had first is not a copy."),
+}
+
+
+def review_alerts(store: Store, image_id: int,
+                  recheck: Callable[[int], MatchResult | None]) -> int:
+    """Withdraw the open alerts on `image_id` that the current matcher no longer supports;
+    returns how many. Run when an image is re-matched after a matcher upgrade.
+
+    `recheck(photo_id)` compares the photo with the captured image (the bytes the evidence
+    pack holds), None when there is no capture or photo: then nothing decides and the
+    alert stands. An alert stands while the pair is a copy, or similar and the alert does
+    not say `copied` (raise_alert's rule); otherwise it is withdrawn with the reason.
+    """
+    withdrawn = 0
+    for alert in store.alerts_for_images([image_id]):
+        result = recheck(alert["photo_id"])
+        if result is None or result.kind == "copy":
+            continue
+        match = (result.kind, result.score, result.details) if result.kind else None
+        if result.kind == "similar" and alert["kind"] != "copied":
+            store.set_match_result(alert["photo_id"], image_id, *match)  # no longer a copy
+            continue
+        reason = "similar_only" if result.kind == "similar" else "no_match"
+        withdrawn += store.withdraw_alert(alert["id"], reason, match)
+    return withdrawn
+
+
 def reclassify_alerts(store: Store, settings: Settings, force: bool = False) -> int:
     """Re-decide every alert's kind with the current rules (after migration 4 or a rule
     change); returns how many changed. Runs once per RULES_VERSION unless forced."""
@@ -128,7 +168,15 @@ def alert_view(row: dict, own_thumb: bytes | None = None,
                   "thumb": _data_url(other_thumb)},
         "verdict": json.loads(row["verdict"]) if row.get("verdict") else None,
         "channel": row.get("channel"),
+        "withdrawn": _withdrawn_view(row.get("withdrawn_reason")),
     }
+
+
+def _withdrawn_view(code: str | None) -> dict | None:
+    if not code:
+        return None
+    zh, en = WITHDRAWN_REASONS.get(code, ("", code))
+    return {"reason": code, "zh": zh, "en": en}
 
 
 def alert_text(view: dict) -> tuple[str, str]:

@@ -25,7 +25,7 @@ from daemon.matching.competitor_verify import thumbnail_descriptors
 from daemon.matching.imageio import ImageError, make_thumbnail
 from daemon.matching.retrieval import CatalogMatcher
 from daemon.monitor import notify
-from daemon.monitor.alerts import raise_alert
+from daemon.monitor.alerts import raise_alert, review_alerts
 from daemon.monitor.competitor_sync import query_competitors, sync_competitor_index
 from daemon.monitor.ingest import PageError, admissible_images, ingest_page
 from daemon.provenance.ledger import note_first_seen
@@ -214,10 +214,11 @@ class Pipeline:
             "last_modified": result.last_modified, "etag": result.etag})
 
     def match_pending(self, limit: int = 200, progress: Progress | None = None) -> dict:
-        """Re-match fetched images whose last match used an older matcher (from thumbnails)."""
+        """Re-match fetched images whose last match used an older matcher (from thumbnails),
+        and withdraw their alerts the current matcher no longer supports."""
         self.refresh_catalog()
         rows = self.store.images_to_match(MATCHER_VERSION, limit)
-        alerts = 0
+        alerts = withdrawn = 0
         for done, row in enumerate(rows, start=1):
             try:
                 analysis = Analysis.from_thumbnail(row["thumb"], row["data"], row["sha256"])
@@ -228,9 +229,28 @@ class Pipeline:
             if raised:
                 self._capture(row["id"])
             alerts += raised
+            withdrawn += self._review_alerts(row["id"])
             if progress:
                 progress("match", done, len(rows))
-        return {"matched": len(rows), "alerts": alerts}
+        return {"matched": len(rows), "alerts": alerts, "withdrawn": withdrawn}
+
+    def _review_alerts(self, image_id: int) -> int:
+        """Re-check the image's open alerts on its capture (monitor.alerts.review_alerts):
+        the capture, not the thumbnail, is what the alert and its evidence rest on."""
+        analysis: list[Analysis | None] = []
+
+        def recheck(photo_id: int):
+            if not analysis:  # decoded once, and only when the image has open alerts
+                capture = self.store.get_capture(image_id)
+                try:
+                    analysis.append(analyse(capture["content"], product=False)
+                                    if capture else None)
+                except ImageError:
+                    analysis.append(None)
+            return (None if analysis[0] is None
+                    else self.matcher.compare_photo(photo_id, analysis[0]))
+
+        return review_alerts(self.store, image_id, recheck)
 
     def sync_competitor_index(self, progress: Progress | None = None,
                               limit: int | None = None) -> dict:

@@ -6,7 +6,7 @@ it by subject so each file stays small.
 
 from __future__ import annotations
 
-from daemon.store.alerts import ALERT_ACTIONS, AlertStore
+from daemon.store.alerts import ALERT_ACTIONS, ALERT_STATES, AlertStore
 from daemon.store.base import StoreError
 from daemon.store.catalog import CatalogStore
 from daemon.store.competitors import CompetitorStore
@@ -33,4 +33,4 @@ class Store(CatalogStore, ListingStore, AlertStore, LedgerStore, TimestampStore,
         }
 
 
-__all__ = ["ALERT_ACTIONS", "Store", "StoreError"]
+__all__ = ["ALERT_ACTIONS", "ALERT_STATES", "Store", "StoreError"]

@@ -8,10 +8,13 @@ from daemon.store.base import StoreBase
 from daemon.timeutil import now_iso
 
 ALERT_ACTIONS = {"confirm": "confirmed", "dismiss": "dismissed", "not_mine": "dismissed"}
+# `withdrawn`: a newer matcher no longer supports the alert (monitor.alerts.review_alerts).
+ALERT_STATES = ("new", "confirmed", "dismissed", "withdrawn")
 
 _ALERT_SELECT = """
 SELECT a.id, a.kind, a.state, a.created_at, a.updated_at, a.own_time, a.other_first_seen,
        a.notify_state, a.notified_at, a.notify_error, a.listing_id, a.verdict, a.channel,
+       a.withdrawn_reason,
        m.kind AS match_kind, m.score, m.details,
        p.id AS photo_id, p.file_name, p.path, p.sha256 AS photo_sha256, p.taken_at,
        p.registered_at, sh.name AS shoot,
@@ -90,13 +93,14 @@ class AlertStore(StoreBase):
         return rows[0] if rows else None
 
     def alerts_for_images(self, image_ids: list[int]) -> list[dict]:
-        """Open alerts (not dismissed) for these competitor images, for on-page verdicts."""
+        """Open alerts (new or confirmed) for these competitor images: on-page verdicts, and
+        the alerts a re-match under a newer matcher reviews."""
         if not image_ids:
             return []
         marks = ", ".join("?" * len(image_ids))
         return self._q(
             f"SELECT id, image_id, photo_id, kind, state FROM alerts "
-            f"WHERE image_id IN ({marks}) AND state != 'dismissed' ORDER BY id",
+            f"WHERE image_id IN ({marks}) AND state IN ('new', 'confirmed') ORDER BY id",
             image_ids,
         )
 
@@ -123,8 +127,41 @@ class AlertStore(StoreBase):
                 )
             return True
 
+    def withdraw_alert(self, alert_id: int, reason: str,
+                       match: tuple[str, float, dict] | None = None) -> bool:
+        """Withdraw an open alert the current matcher no longer supports, with the reason
+        the seller sees; a pending notification is cancelled. `match` (kind, score,
+        details) replaces the recorded match when the pair still matches, more weakly."""
+        now = now_iso()
+        with self.tx() as c:
+            row = c.execute("SELECT match_id FROM alerts WHERE id = ? AND state IN "
+                            "('new', 'confirmed')", (alert_id,)).fetchone()
+            if row is None:
+                return False
+            c.execute(
+                "UPDATE alerts SET state = 'withdrawn', withdrawn_reason = ?, updated_at = ?, "
+                "notify_state = CASE WHEN notify_state IN ('pending', 'failed') THEN 'none' "
+                "ELSE notify_state END, notify_next_at = NULL WHERE id = ?",
+                (reason, now, alert_id))
+            if match is not None:
+                kind, score, details = match
+                c.execute("UPDATE matches SET kind = ?, score = ?, details = ? WHERE id = ?",
+                          (kind, float(score), json.dumps(details, default=str),
+                           row["match_id"]))
+            return True
+
+    def set_match_result(self, photo_id: int, image_id: int, kind: str, score: float,
+                         details: dict) -> None:
+        """Replace a pair's recorded match with a re-check's (record_match keeps the
+        strongest: after a matcher upgrade the current rule's finding must win)."""
+        with self.tx() as c:
+            c.execute("UPDATE matches SET kind = ?, score = ?, details = ? "
+                      "WHERE photo_id = ? AND image_id = ?",
+                      (kind, float(score), json.dumps(details, default=str), photo_id,
+                       image_id))
+
     def alert_counts(self) -> dict[str, int]:
-        counts = {"new": 0, "confirmed": 0, "dismissed": 0}
+        counts = {"new": 0, "confirmed": 0, "dismissed": 0, "withdrawn": 0}
         for row in self._q("SELECT state, COUNT(*) AS n FROM alerts GROUP BY state"):
             counts[row["state"]] = row["n"]
         return counts

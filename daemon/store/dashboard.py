@@ -152,7 +152,7 @@ class DashboardStore(StoreBase):
                 "st.name AS store_name, COALESCE(l.canonical_url, l.url) AS listing_url "
                 "FROM alerts a LEFT JOIN listings l ON l.id = a.listing_id "
                 "LEFT JOIN stores st ON st.id = l.store_id "
-                f"WHERE a.photo_id IN ({marks}) AND a.state != 'dismissed' ORDER BY a.id",
+                f"WHERE a.photo_id IN ({marks}) AND a.state IN ('new', 'confirmed') ORDER BY a.id",
                 [r["id"] for r in rows]):
                 found.setdefault(r.pop("photo_id"), []).append(r)
             for row in rows:

@@ -5,7 +5,7 @@ Each entry is one schema version. Never edit a released migration: append a new 
 
 from __future__ import annotations
 
-from daemon.store.schema_verdicts import MIGRATION_4_VERDICTS
+from daemon.store.schema_verdicts import MIGRATION_4_VERDICTS, MIGRATION_8_WITHDRAWN
 
 MIGRATIONS: tuple[str, ...] = (
     # 1: everything the product needs from day one.
@@ -376,4 +376,6 @@ MIGRATIONS: tuple[str, ...] = (
         ORDER BY lc.first_seen LIMIT 1);
     CREATE INDEX images_channel ON images(channel, first_seen);
     """,
+    # 8: withdrawn alerts (a newer matcher no longer finds the pair): schema_verdicts.py
+    MIGRATION_8_WITHDRAWN,
 )

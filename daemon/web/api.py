@@ -14,7 +14,7 @@ from daemon.monitor.sweeps import Sweeper
 from daemon.monitor.verdicts import image_verdicts
 from daemon.monitor.watches import WatchUrlError, check_watch_url
 from daemon.provenance.timestamps import Stamper
-from daemon.store import ALERT_ACTIONS
+from daemon.store import ALERT_ACTIONS, ALERT_STATES
 from daemon.store.sweeps import CHANNELS
 from daemon.web.hardening import clamp_id
 from daemon.web.security import ApiError
@@ -88,8 +88,9 @@ def create_api(pipeline: Pipeline, monitor: Monitor) -> Blueprint:
     @api.get("/alerts")
     def list_alerts():
         state = request.args.get("state", "new")
-        if state not in {"new", "confirmed", "dismissed", "all"}:
-            raise ApiError(400, "bad_state", "state must be new, confirmed, dismissed or all")
+        if state not in (*ALERT_STATES, "all"):
+            raise ApiError(400, "bad_state", f"state must be one of {', '.join(ALERT_STATES)} "
+                           "or all")
         try:
             since = clamp_id(int(request.args.get("since", 0)))
             limit = min(max(int(request.args.get("limit", 50)), 1), 500)

@@ -21,12 +21,12 @@ from daemon.evidence.compare_image import side_by_side
 from daemon.matching.imageio import ImageError
 from daemon.monitor.alerts import alert_view, reclassify_alerts
 from daemon.monitor.verdict_rules import KINDS
-from daemon.store import ALERT_ACTIONS, Store
+from daemon.store import ALERT_ACTIONS, ALERT_STATES, Store
 from daemon.web.security import ApiError
 from daemon.web.validate import body, field, int_arg, int_list
 
 MAX_BULK = 1000
-STATES = ("new", "confirmed", "dismissed", "all")
+STATES = (*ALERT_STATES, "all")
 PICTURE_CACHE = 32  # side-by-side pictures kept in memory (each ~0.3 MB)
 
 
@@ -92,7 +92,7 @@ def create_alert_board_api(store: Store, settings: Settings) -> Blueprint:
         filters = {name: request.args.get(name) or None
                    for name in ("state", "kind", "store", "marketplace", "channel")}
         if filters["state"] and filters["state"] not in STATES:
-            raise ApiError(400, "bad_state", "state must be new, confirmed, dismissed or all")
+            raise ApiError(400, "bad_state", f"state must be one of {', '.join(STATES)}")
         if filters["kind"] and filters["kind"] not in KINDS:
             raise ApiError(400, "bad_kind", "kind must be copied, resembles or unclear")
         offset = int_arg("offset", 0, 0, 10**9)

@@ -37,7 +37,7 @@ export function cleanAlert(raw) {
     id: raw.id,
     // An unknown kind reads as unclear: never claim the seller was first without the daemon.
     kind: KINDS.includes(raw.kind) ? raw.kind : "unclear",
-    state: ["new", "confirmed", "dismissed"].includes(raw.state) ? raw.state : "new",
+    state: ["new", "confirmed", "dismissed", "withdrawn"].includes(raw.state) ? raw.state : "new",
     createdAt: text(raw.created_at, 40),
     score: typeof raw.score === "number" ? raw.score : null,
     own: { fileName: text(own.file_name), shoot: text(own.shoot), takenAt: text(own.taken_at, 40),

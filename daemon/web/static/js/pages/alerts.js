@@ -81,7 +81,7 @@ export async function alertsPage(rerender) {
     heading(t("alerts_title")),
     el("p", { class: "lead" }, t("alerts_lead")),
     el("section", { class: "card filters", "aria-label": t("filters") },
-      select("state", t("filter_state"), ["new", "confirmed", "dismissed", "all"]
+      select("state", t("filter_state"), ["new", "confirmed", "dismissed", "withdrawn", "all"]
         .map((s) => [s, `${t(`state_${s}`)}${data.counts[s] != null ? ` (${data.counts[s]})` : ""}`]),
         rerender),
       select("kind", t("filter_kind"), [["", t("any")], ...["copied", "resembles", "unclear"]
@@ -156,6 +156,11 @@ export async function alertPage(id, rerender) {
   return [
     el("p", {}, el("a", { href: "#/alerts" }, t("back_to_alerts"))),
     heading(t("alert_title", { id, store })),
+    alert.withdrawn ? el("section", { class: "card withdrawn", role: "status",
+                                      "aria-labelledby": "withdrawn-h" },
+      el("h2", { id: "withdrawn-h" }, t("withdrawn_title")),
+      el("p", {}, t(`withdrawn_${alert.withdrawn.reason}`)),
+      el("p", { class: "muted small" }, t("withdrawn_no_pack"))) : null,
     el("section", { class: `verdict kind-${alert.kind}`, "aria-labelledby": "verdict-h" },
       el("h2", { id: "verdict-h" }, kindBadge(alert.kind), " ", t(`verdict_${alert.kind}`)),
       el("p", {}, t(`verdict_${alert.kind}_text`)),
@@ -164,7 +169,8 @@ export async function alertPage(id, rerender) {
       button(t("action_confirm"), () => doAction("confirm"), { class: "btn primary" }),
       button(t("action_dismiss"), () => doAction("dismiss")),
       button(t("action_not_mine"), () => doAction("not_mine")),
-      button(t("action_evidence"), () => evidencePack(alert), { class: "btn accent" }),
+      alert.withdrawn ? null
+        : button(t("action_evidence"), () => evidencePack(alert), { class: "btn accent" }),
       stateBadge(alert.state)),
     el("section", { class: "card" },
       el("h2", {}, t("side_by_side")),
