@@ -159,7 +159,8 @@ export async function alertPage(id, rerender) {
     alert.withdrawn ? el("section", { class: "card withdrawn", role: "status",
                                       "aria-labelledby": "withdrawn-h" },
       el("h2", { id: "withdrawn-h" }, t("withdrawn_title")),
-      el("p", {}, t(`withdrawn_${alert.withdrawn.reason}`)),
+      // the reason in the seller's language, as the daemon words it (monitor.alerts)
+      el("p", {}, alert.withdrawn[lang() === "zh" ? "zh" : "en"]),
       el("p", { class: "muted small" }, t("withdrawn_no_pack"))) : null,
     el("section", { class: `verdict kind-${alert.kind}`, "aria-labelledby": "verdict-h" },
       el("h2", { id: "verdict-h" }, kindBadge(alert.kind), " ", t(`verdict_${alert.kind}`)),
