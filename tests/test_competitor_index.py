@@ -76,7 +76,8 @@ def _brute_force(query: Analysis, entries: dict[int, tuple]) -> dict[tuple[int, 
     stored = np.concatenate([_words(d[: ci.KEEP]) for _, d, _ in entries.values()])
     best: dict[tuple[int, bool], tuple[int, int]] = {}
     for f, mirrored in ((query.features, False), (query.features_mirror, True)):
-        q = _words(f.descriptors[: ci.QUERY_DESCRIPTORS])
+        q = _words(f.descriptors[: ci.MIRROR_QUERY_DESCRIPTORS if mirrored
+                                 else ci.QUERY_DESCRIPTORS])
         dist = np.bitwise_count(q[:, None, :] ^ stored[None, :, :]).sum(axis=2)
         kth = np.sort(dist, axis=1)[:, ci.VOTE_NEIGHBOURS - 1][:, None]
         sure = (dist < kth) & (dist <= ci.VOTE_DISTANCE)

@@ -62,6 +62,20 @@ class Votes:
     image: np.ndarray
     slot: np.ndarray
 
+    @classmethod
+    def from_neighbours(cls, dist: np.ndarray, labels: np.ndarray, max_distance: int,
+                        id_shift: int) -> Votes:
+        """One vote per (query descriptor, image) from each query descriptor's nearest
+        indexed descriptors (faiss ids: image id << id_shift | descriptor number) within
+        `max_distance` bits; the nearest of an image's descriptors is the one kept."""
+        ok = (labels >= 0) & (dist <= max_distance)
+        which = np.broadcast_to(np.arange(len(labels), dtype=np.int64)[:, None],
+                                labels.shape)[ok]
+        labels = labels[ok]
+        # row-major order puts each query descriptor's nearest first
+        _, first = np.unique(which * (1 << 40) + (labels >> id_shift), return_index=True)
+        return cls(which[first], labels[first] >> id_shift, labels[first] & ((1 << id_shift) - 1))
+
     def counts(self, min_votes: int) -> dict[int, int]:
         """Image id -> votes, for images with at least `min_votes`."""
         uniq, counts = np.unique(self.image, return_counts=True)
