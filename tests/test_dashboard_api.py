@@ -273,3 +273,14 @@ def test_a_withdrawn_alert_is_listed_as_such_and_gets_no_evidence_pack(demo) -> 
     assert r.status_code == 409 and r.get_json()["code"] == "alert_withdrawn"
     bad = demo.get("alerts?state=gone")
     assert bad.status_code == 400 and "withdrawn" in bad.get_json()["error"]
+
+
+def test_a_withdrawn_alert_can_be_dismissed_but_not_confirmed(demo) -> None:
+    [withdrawn] = demo.get("alerts?state=withdrawn&thumbs=0").get_json()["alerts"]
+    r = demo.post(f"alerts/{withdrawn['id']}", {"action": "confirm"})
+    assert r.status_code == 409 and r.get_json()["code"] == "alert_withdrawn"
+    assert "cannot be confirmed" in r.get_json()["error"]
+    bulk = demo.post("alerts/bulk", {"ids": [withdrawn["id"]], "action": "confirm"}).get_json()
+    assert (bulk["changed"], bulk["refused"], bulk["missing"]) == ([], [withdrawn["id"]], [])
+    assert demo.get(f"alerts/{withdrawn['id']}").get_json()["state"] == "withdrawn"
+    assert demo.post(f"alerts/{withdrawn['id']}", {"action": "dismiss"}).status_code == 200

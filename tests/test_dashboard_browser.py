@@ -561,6 +561,8 @@ def test_a_withdrawn_alert_says_why_and_offers_no_evidence_pack(chromium, daemon
         assert {"en": "not the same photo", "zh": "不是同一张照片"}[lang] in notice.inner_text()
         pack = {"en": "Evidence pack", "zh": "证据包"}[lang]
         assert page.get_by_role("button", name=re.compile(pack)).count() == 0
+        confirm = {"en": "Confirm", "zh": "确认"}[lang]  # what PicGuard took back is not confirmed
+        assert page.get_by_role("button", name=confirm, exact=True).count() == 0
         page.wait_for_load_state("networkidle")
         assert not axe_violations(page)
         assert page.errors == []

@@ -11,6 +11,16 @@ ALERT_ACTIONS = {"confirm": "confirmed", "dismiss": "dismissed", "not_mine": "di
 # `withdrawn`: a newer matcher no longer supports the alert (monitor.alerts.review_alerts).
 ALERT_STATES = ("new", "confirmed", "dismissed", "withdrawn")
 
+
+class AlertWithdrawnError(ValueError):
+    """A withdrawn alert was to be confirmed: what PicGuard took back is not confirmed."""
+
+    def __init__(self, alert_id: int) -> None:
+        super().__init__(
+            f"alert {alert_id} was withdrawn: PicGuard's updated matcher no longer finds the "
+            "other store's image a copy of your photo, so it cannot be confirmed; dismiss it, "
+            "or compare the two files yourself with `picguard compare`")
+
 _ALERT_SELECT = """
 SELECT a.id, a.kind, a.state, a.created_at, a.updated_at, a.own_time, a.other_first_seen,
        a.notify_state, a.notified_at, a.notify_error, a.listing_id, a.verdict, a.channel,
@@ -105,17 +115,20 @@ class AlertStore(StoreBase):
         )
 
     def set_alert_state(self, alert_id: int, action: str) -> bool:
-        """confirm / dismiss / not_mine (dismiss and suppress the pair for good)."""
+        """confirm / dismiss / not_mine (dismiss and suppress the pair for good); False when
+        there is no such alert, AlertWithdrawnError to confirm a withdrawn one."""
         state = ALERT_ACTIONS[action]
         now = now_iso()
         with self.tx() as c:
             row = c.execute(
-                "SELECT a.photo_id, i.image_key FROM alerts a JOIN images i ON i.id = a.image_id "
-                "WHERE a.id = ?",
+                "SELECT a.photo_id, a.state, i.image_key FROM alerts a "
+                "JOIN images i ON i.id = a.image_id WHERE a.id = ?",
                 (alert_id,),
             ).fetchone()
             if row is None:
                 return False
+            if action == "confirm" and row["state"] == "withdrawn":
+                raise AlertWithdrawnError(alert_id)
             c.execute(
                 "UPDATE alerts SET state = ?, updated_at = ? WHERE id = ?", (state, now, alert_id)
             )

@@ -7,7 +7,7 @@ migration 4.
 
 from __future__ import annotations
 
-from daemon.store.alerts import _ALERT_SELECT, ALERT_ACTIONS
+from daemon.store.alerts import _ALERT_SELECT, ALERT_ACTIONS, AlertWithdrawnError
 from daemon.store.base import StoreBase
 from daemon.timeutil import now_iso
 
@@ -83,11 +83,20 @@ class DashboardStore(StoreBase):
             f"SELECT id, thumb FROM images WHERE id IN ({marks}) AND thumb IS NOT NULL",
             image_ids)}
 
-    def bulk_set_alert_state(self, alert_ids: list[int], action: str) -> list[int]:
-        """Apply confirm / dismiss / not_mine to several alerts; returns the ids changed."""
+    def bulk_set_alert_state(self, alert_ids: list[int], action: str
+                             ) -> tuple[list[int], list[int]]:
+        """Apply confirm / dismiss / not_mine to several alerts: (ids changed, ids refused:
+        withdrawn alerts to confirm)."""
         if action not in ALERT_ACTIONS:
             raise ValueError(action)
-        return [i for i in alert_ids if self.set_alert_state(i, action)]
+        changed, refused = [], []
+        for i in alert_ids:
+            try:
+                if self.set_alert_state(i, action):
+                    changed.append(i)
+            except AlertWithdrawnError:
+                refused.append(i)
+        return changed, refused
 
     def verdict_rows(self, after_id: int = 0, limit: int = 500) -> list[dict]:
         """Per alert, what the verdict rules weigh: the photo's times and the image's headers."""

@@ -15,6 +15,7 @@ from daemon.monitor.verdicts import image_verdicts
 from daemon.monitor.watches import WatchUrlError, check_watch_url
 from daemon.provenance.timestamps import Stamper
 from daemon.store import ALERT_ACTIONS, ALERT_STATES
+from daemon.store.alerts import AlertWithdrawnError
 from daemon.store.sweeps import CHANNELS
 from daemon.web.hardening import clamp_id
 from daemon.web.security import ApiError
@@ -139,8 +140,11 @@ def create_api(pipeline: Pipeline, monitor: Monitor) -> Blueprint:
         action = field(body(), "action", str)
         if action not in ALERT_ACTIONS:
             raise ApiError(400, "bad_action", "action must be confirm, dismiss or not_mine")
-        if not store.set_alert_state(alert_id, action):
-            raise ApiError(404, "no_alert", f"there is no alert {alert_id}; list them first")
+        try:
+            if not store.set_alert_state(alert_id, action):
+                raise ApiError(404, "no_alert", f"there is no alert {alert_id}; list them first")
+        except AlertWithdrawnError as exc:
+            raise ApiError(409, "alert_withdrawn", str(exc)) from exc
         return _view(store.get_alert(alert_id), thumbs=False)
 
     @api.get("/watch")

@@ -118,9 +118,10 @@ def create_alert_board_api(store: Store, settings: Settings) -> Blueprint:
         if action not in ALERT_ACTIONS:
             raise ApiError(400, "bad_action", "action must be confirm, dismiss or not_mine")
         ids = int_list(data, "ids", MAX_BULK)
-        changed = store.bulk_set_alert_state(ids, action)
-        return {"action": action, "changed": changed,
-                "missing": sorted(set(ids) - set(changed)), "counts": store.alert_counts()}
+        changed, refused = store.bulk_set_alert_state(ids, action)
+        return {"action": action, "changed": changed, "refused": refused,
+                "missing": sorted(set(ids) - set(changed) - set(refused)),
+                "counts": store.alert_counts()}
 
     @bp.get("/alerts/<int:alert_id>/compare.png")
     def compare(alert_id: int):

@@ -167,7 +167,8 @@ export async function alertPage(id, rerender) {
       el("p", {}, t(`verdict_${alert.kind}_text`)),
       el("p", { class: "muted small" }, t("margin_note", { hours: v?.margin_hours ?? 24 }))),
     el("div", { class: "row actions" },
-      button(t("action_confirm"), () => doAction("confirm"), { class: "btn primary" }),
+      alert.withdrawn ? null  // what PicGuard took back is not confirmed (store.alerts)
+        : button(t("action_confirm"), () => doAction("confirm"), { class: "btn primary" }),
       button(t("action_dismiss"), () => doAction("dismiss")),
       button(t("action_not_mine"), () => doAction("not_mine")),
       alert.withdrawn ? null
