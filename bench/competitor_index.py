@@ -247,8 +247,6 @@ def measure(index: CompetitorIndex, thumbs: Thumbs, plan, copies: dict, origs: l
             "cache": (index.analyses.hits, index.analyses.misses)}
 
 
-
-
 def report(res: dict) -> None:
     n = res["size"]
     print(f"\n== {n:,} competitor images (inverted file: {res['approximate']}) ==")

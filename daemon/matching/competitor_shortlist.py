@@ -145,8 +145,10 @@ def shortlist(near: set[int], sides: list[tuple[Votes, np.ndarray, bool]],
             inl = check(votes, query_points, i, points[i])
             if (inl, counts[i]) > best.get(i, (0, 0, False))[:2]:
                 best[i] = (inl, counts[i], mirrored)
-    out = [Candidate(i, best.get(i, (0, 0, False))[1], best.get(i, (0, 0, False))[2], True,
-                     best.get(i, (0, 0, False))[0]) for i in sorted(near)]
+    out = []
+    for i in sorted(near):
+        inl, v, m = best.get(i, (0, 0, False))
+        out.append(Candidate(i, v, m, True, inl))
     ranked = sorted((-inl, -v, i, m) for i, (inl, v, m) in best.items()
                     if i not in near and inl >= GEO_MIN_INLIERS)
     return out + [Candidate(i, -nv, m, False, -ni) for ni, nv, i, m in ranked[:limit]]

@@ -8,6 +8,7 @@ jobs on intervals; `picguard scan --once` calls `run_once` in the foreground.
 from __future__ import annotations
 
 import contextlib
+import functools
 import hashlib
 import logging
 import random
@@ -225,11 +226,12 @@ class Pipeline:
             except (ImageError, ValueError) as exc:
                 self.store.image_failed(row["id"], "bad_image", f"stored thumbnail: {exc}", None)
                 continue
+            # first: once _match_image marks it matched, a crash would skip the review
+            withdrawn += self._review_alerts(row["id"])
             raised = self._match_image(row["id"], analysis)
             if raised:
                 self._capture(row["id"])
             alerts += raised
-            withdrawn += self._review_alerts(row["id"])
             if progress:
                 progress("match", done, len(rows))
         return {"matched": len(rows), "alerts": alerts, "withdrawn": withdrawn}
@@ -237,18 +239,17 @@ class Pipeline:
     def _review_alerts(self, image_id: int) -> int:
         """Re-check the image's open alerts on its capture (monitor.alerts.review_alerts):
         the capture, not the thumbnail, is what the alert and its evidence rest on."""
-        analysis: list[Analysis | None] = []
+        @functools.cache  # decoded once, and only when the image has open alerts
+        def captured() -> Analysis | None:
+            capture = self.store.get_capture(image_id)
+            try:
+                return analyse(capture["content"], product=False) if capture else None
+            except ImageError:
+                return None
 
         def recheck(photo_id: int):
-            if not analysis:  # decoded once, and only when the image has open alerts
-                capture = self.store.get_capture(image_id)
-                try:
-                    analysis.append(analyse(capture["content"], product=False)
-                                    if capture else None)
-                except ImageError:
-                    analysis.append(None)
-            return (None if analysis[0] is None
-                    else self.matcher.compare_photo(photo_id, analysis[0]))
+            analysis = captured()
+            return None if analysis is None else self.matcher.compare_photo(photo_id, analysis)
 
         return review_alerts(self.store, image_id, recheck)
 

@@ -21,6 +21,13 @@ class AlertWithdrawnError(ValueError):
             "other store's image a copy of your photo, so it cannot be confirmed; dismiss it, "
             "or compare the two files yourself with `picguard compare`")
 
+def _replace_match(c, match: tuple[str, float, dict], where: str, args: tuple) -> None:
+    """Overwrite a recorded match with a re-check's (kind, score, details)."""
+    kind, score, details = match
+    c.execute(f"UPDATE matches SET kind = ?, score = ?, details = ? WHERE {where}",
+              (kind, float(score), json.dumps(details, default=str), *args))
+
+
 _ALERT_SELECT = """
 SELECT a.id, a.kind, a.state, a.created_at, a.updated_at, a.own_time, a.other_first_seen,
        a.notify_state, a.notified_at, a.notify_error, a.listing_id, a.verdict, a.channel,
@@ -157,10 +164,7 @@ class AlertStore(StoreBase):
                 "ELSE notify_state END, notify_next_at = NULL WHERE id = ?",
                 (reason, now, alert_id))
             if match is not None:
-                kind, score, details = match
-                c.execute("UPDATE matches SET kind = ?, score = ?, details = ? WHERE id = ?",
-                          (kind, float(score), json.dumps(details, default=str),
-                           row["match_id"]))
+                _replace_match(c, match, "id = ?", (row["match_id"],))
             return True
 
     def set_match_result(self, photo_id: int, image_id: int, kind: str, score: float,
@@ -168,10 +172,8 @@ class AlertStore(StoreBase):
         """Replace a pair's recorded match with a re-check's (record_match keeps the
         strongest: after a matcher upgrade the current rule's finding must win)."""
         with self.tx() as c:
-            c.execute("UPDATE matches SET kind = ?, score = ?, details = ? "
-                      "WHERE photo_id = ? AND image_id = ?",
-                      (kind, float(score), json.dumps(details, default=str), photo_id,
-                       image_id))
+            _replace_match(c, (kind, score, details), "photo_id = ? AND image_id = ?",
+                           (photo_id, image_id))
 
     def alert_counts(self) -> dict[str, int]:
         counts = {"new": 0, "confirmed": 0, "dismissed": 0, "withdrawn": 0}
