@@ -6,12 +6,14 @@ changes."""
 from __future__ import annotations
 
 import io
+import threading
 
 import numpy as np
 import pytest
 from PIL import Image
 
 import daemon.matching.competitor_index as ci
+from daemon.matching import competitor_files
 from daemon.matching.compare import Analysis, analyse, compare
 from daemon.matching.competitor_shortlist import (
     GEO_MIN_INLIERS,
@@ -137,7 +139,7 @@ def test_an_unrelated_photo_leaves_few_candidates_to_verify(world, photos_dir) -
         assert found == pairwise
         # in this small world every image draws votes; most lack a common geometry
         voted = {i for side in (q.features, q.features_mirror)
-                 for i in index._votes(side.descriptors).counts(ci.MIN_VOTES)}
+                 for i in index._votes_of([side.descriptors])[0].counts(ci.MIN_VOTES)}
         assert len(cands) < 0.75 * len(voted)
 
 
@@ -212,15 +214,102 @@ def small_ivf(monkeypatch):
     monkeypatch.setattr(ci, "SNAPSHOT_MIN", 10)
 
 
+def test_queries_and_adds_go_on_while_the_inverted_file_trains(world, small_ivf,
+                                                              monkeypatch) -> None:
+    originals, _, entries = world
+    started, release = threading.Event(), threading.Event()
+    real = ci.new_ivf
+
+    def slow_training(*args, **kwargs):
+        started.set()
+        assert release.wait(30)
+        return real(*args, **kwargs)
+
+    items = list(entries.items())
+    need = next(k for k in range(len(items))
+                if sum(len(d) for _, (_, d, _) in items[: k + 1]) >= ci.TRAIN_FROM)
+    with monkeypatch.context() as m:  # what the exact index answers for those images
+        m.setattr(ci, "TRAIN_FROM", 10**9)
+        exact = ci.CompetitorIndex(None)
+        _fill(exact, dict(items[: need + 1]))
+        expected = [exact.candidates(q) for q in originals]
+    monkeypatch.setattr(ci, "new_ivf", slow_training)
+    index = ci.CompetitorIndex(None)
+    _fill(index, dict(items[:need]))
+    trainer = threading.Thread(target=index.add, args=(items[need][0], *items[need][1]))
+    trainer.start()
+    assert started.wait(30)
+    # the lock is free while k-means runs: the exact index answers and takes new images
+    assert not index.approximate
+    assert [index.candidates(q) for q in originals] == expected
+    _fill(index, dict(items[need + 1:]))
+    release.set()
+    trainer.join(30)
+    assert index.approximate and len(index) == len(entries)
+    assert index._ivf.ntotal == sum(len(d) for _, d, _ in entries.values())
+    assert not index._training
+
+
+def test_a_snapshot_with_another_number_of_lists_keeps_its_search_cost(world, tmp_path,
+                                                                       small_ivf,
+                                                                       monkeypatch) -> None:
+    originals, _, entries = world
+    first = ci.CompetitorIndex(tmp_path / "idx")
+    _fill(first, entries)
+    first.close()
+    first._ivf.nprobe = ci.NPROBE // 2
+    before = [first.candidates(q) for q in originals]
+    monkeypatch.setattr(ci, "NLIST", 32)  # a newer PicGuard with twice the lists
+    again = ci.CompetitorIndex(tmp_path / "idx")
+    assert again.approximate and again._ivf.nlist == 16
+    assert again._ivf.nprobe == ci.NPROBE // 2  # the same share of the entries scanned
+    assert [again.candidates(q) for q in originals] == before
+    # the next image added retrains it with the new number of lists (outside the lock)
+    again.add(10_000, *entries[1])
+    assert again._ivf.nlist == 32 and again._ivf.nprobe == ci.NPROBE
+    assert again._ivf.ntotal == sum(len(d) for _, d, _ in entries.values()) + len(entries[1][1])
+
+
+def test_the_lists_are_trained_again_once_enough_descriptors_exist(world, tmp_path,
+                                                                   small_ivf,
+                                                                   monkeypatch) -> None:
+    originals, _, entries = world
+    total = sum(len(d) for _, d, _ in entries.values())
+    assert total > 4800
+    monkeypatch.setattr(ci, "RETRAIN_PER_LIST", 300)  # 16 lists x 300 = 4,800 descriptors
+    index = ci.CompetitorIndex(tmp_path / "idx")
+    items = list(entries.items())
+    seen, first = 0, None
+    for image_id, entry in items:
+        index.add(image_id, *entry)
+        seen += len(entry[1])
+        if first is None and index.approximate:
+            first = index._ivf
+            assert index._trained_on == seen < 4800  # trained on what there was
+        assert (index._ivf is first) == (seen < 4800)  # retrained once, at 4,800
+    assert index._trained_on == 4800 and index._ivf.ntotal == total
+    index.close()
+    again = ci.CompetitorIndex(tmp_path / "idx")
+    assert again.approximate and again._trained_on == 4800
+    loaded = again._ivf
+    again.add(10_000, *entries[1])
+    assert again._ivf is loaded  # not trained a third time after the restart
+    fresh = ci.CompetitorIndex(None)
+    _fill(fresh, entries)
+    for q in originals:  # the same adds give the same lists
+        assert {c.image_id for c in index.candidates(q)} == {
+            c.image_id for c in fresh.candidates(q)}
+
+
 def test_descriptors_are_on_disk_once_after_a_snapshot(world, tmp_path, small_ivf) -> None:
     _, _, entries = world
     index = ci.CompetitorIndex(tmp_path / "idx")
     _fill(index, entries)
     index.close()
     files = {p.name: p.stat().st_size for p in (tmp_path / "idx").iterdir()}
-    assert files["pending.bin"] == ci._HEADER  # the snapshot holds every descriptor
+    assert files["pending.bin"] == competitor_files.HEADER  # the snapshot holds every descriptor
     # a record holds the positions: 24 bytes + 2 a descriptor
-    assert files["records.bin"] == ci._HEADER + (24 + 2 * ci.KEEP) * len(entries)
+    assert files["records.bin"] == competitor_files.HEADER + (24 + 2 * ci.KEEP) * len(entries)
     per_image = sum(files.values()) / len(entries)
     assert per_image < 16 * 1024
 
@@ -250,7 +339,7 @@ def test_a_torn_record_and_a_lost_snapshot_are_recovered(world, tmp_path, small_
         f.write(b"\x01" * 10)  # a record cut short by a crash
     assert len(ci.CompetitorIndex(directory)) == len(entries)
     assert (directory / "records.bin").stat().st_size == (
-        ci._HEADER + (24 + 2 * ci.KEEP) * len(entries))
+        competitor_files.HEADER + (24 + 2 * ci.KEEP) * len(entries))
     for p in directory.glob("ivf*"):
         p.unlink()
     # the descriptors were only in the snapshot: every image is missing again, and
@@ -267,7 +356,7 @@ def test_a_torn_record_and_a_lost_snapshot_are_recovered(world, tmp_path, small_
 def test_an_index_of_the_previous_format_is_rebuilt(tmp_path) -> None:
     directory = tmp_path / "idx"
     directory.mkdir()
-    old = ci.MAGIC + np.array([1, ci.MATCHER_VERSION, 128], "<u4").tobytes()
+    old = competitor_files.MAGIC + np.array([1, ci.MATCHER_VERSION, 128], "<u4").tobytes()
     (directory / "records.bin").write_bytes(old + bytes(4120))
     index = ci.CompetitorIndex(directory)
     assert len(index) == 0 and index.reset_on_load

@@ -4,18 +4,15 @@ Per image: its 64-bit pHash (Hamming index) and KEEP ORB descriptors chosen to s
 crops and collages (competitor_verify.index_descriptors) in a faiss binary inverted file,
 with their keypoints' positions. A query votes with all its descriptors, straight and
 mirrored; the most voted images whose votes agree on one geometry (competitor_shortlist)
-are verified by the caller with compare() on the stored thumbnail. Design:
-docs/MATCHING.md.
+are verified by the caller with compare() on the stored thumbnail (docs/MATCHING.md).
 
-On disk (a directory in the data dir): records.bin, a header (format, matcher version,
-KEEP) then a record per image added (id, pHash, descriptor count, positions: 24 + 2 KEEP
-bytes); pending.bin,
-the descriptors of the records no snapshot holds yet (emptied at each snapshot, so they
-are on disk once); ivf-<records>.faiss + ivf.json, the trained inverted file and how
-many records it holds (a restart reads it and replays the pending records after it).
-Another format or matcher version empties the directory, and a record whose descriptors
-are in neither file (a lost snapshot) is dropped: the owner re-adds those images from
-their thumbnails (daemon/monitor/competitor_sync.py).
+On disk (a directory in the data dir; layouts in competitor_files): records.bin, a record
+per image added (id, pHash, positions); pending.bin, the descriptors of the records no
+snapshot holds yet (emptied at each snapshot: on disk once); ivf-<records>.faiss +
+ivf.json, the trained inverted file and how many records it holds (a restart reads it
+and replays the pending records after it). Another format or matcher version empties the
+directory, and a record whose descriptors are in neither file (a lost snapshot) is
+dropped: the owner re-adds those images from their thumbnails (monitor/competitor_sync).
 """
 
 from __future__ import annotations
@@ -33,7 +30,21 @@ import numpy as np
 
 from daemon.files import atomic_write
 from daemon.matching.compare import HASH_PHASH_MAX, MATCHER_VERSION, Analysis
-from daemon.matching.competitor_ivf import new_ivf, search_by_list
+from daemon.matching.competitor_files import (
+    header,
+    pending_dtype,
+    read_head,
+    read_records,
+    record_dtype,
+)
+from daemon.matching.competitor_ivf import (
+    flat_contents,
+    ivf_contents,
+    new_ivf,
+    probes_for,
+    search_by_list,
+    training_sample,
+)
 from daemon.matching.competitor_shortlist import (
     MAX_CANDIDATES,
     MIN_VOTES,
@@ -51,7 +62,6 @@ log = logging.getLogger(__name__)
 # keypoints first), KEEP 200, descriptors in pending.bin until a snapshot holds them.
 # 3: keypoint positions in the records, for the geometric check of the votes.
 FORMAT = 3
-MAGIC = b"PGCI"
 ID_SHIFT = 8  # faiss id = image id << ID_SHIFT | descriptor number (KEEP < 256)
 QUERY_DESCRIPTORS = 1000
 # The mirrored side votes with fewer: flipped copies are rarer, and on the 10^4 set 700
@@ -65,35 +75,25 @@ MIRROR_QUERY_DESCRIPTORS = 700
 VOTE_NEIGHBOURS = 16
 VOTE_DISTANCE = 36
 # Exact search until TRAIN_FROM descriptors, then an inverted file of NLIST lists, never
-# retrained (lists grow linearly: 10^6 images x 200 = 98k entries a list), NPROBE probed.
-# Binary k-means on TRAIN_PER_LIST x NLIST descriptors, TRAIN_ITERATIONS rounds (faiss's
-# 25 rounds on 4,096 lists took minutes of one core; this is ~8x less).
-NLIST = 2048
-TRAIN_PER_LIST = 39  # faiss asks for at least 39 points a list
+# retrained (lists grow linearly: 10^6 images x 200 = 24k entries a list), NPROBE probed.
+# Many small lists, many probed: at the same entries scanned, 8,192 lists x 8 probes put
+# 53% of a copy's matching descriptor pairs in a probed list, 2,048 x 2 38% (tier C 98.1
+# vs 96.7% on the 10^4 set; MATCHING.md). Binary k-means, TRAIN_ITERATIONS rounds,
+# outside the lock (1-3 minutes of one core): on TRAIN_PER_LIST descriptors a list (exact
+# search costs ~0.5 s a query at 80k), then on RETRAIN_PER_LIST (faiss's advice; one tier
+# C copy in 360 more) once that many exist, every descriptor re-filed. An older version's
+# inverted file of another size is retrained then too, unless it holds over RETRAIN_UNTIL
+# descriptors (~10^4 images; re-filing takes minutes): meanwhile probed at the same share.
+NLIST = 8192
+TRAIN_PER_LIST = 10
 TRAIN_FROM = NLIST * TRAIN_PER_LIST
+RETRAIN_PER_LIST = 39
+RETRAIN_UNTIL = 2_000_000
 TRAIN_ITERATIONS = 10
-NPROBE = 2
+NPROBE = 8
 # A snapshot is written when this share of the records is newer than it (and at close()).
 SNAPSHOT_SHARE = 0.2
 SNAPSHOT_MIN = 2000
-
-_HEADER = 16
-
-
-def _record_dtype(keep: int) -> np.dtype:
-    return np.dtype([("id", "<i8"), ("phash", "<u8"), ("n", "<u2"), ("pad", "V6"),
-                     ("pts", "u1", (keep, 2))])
-
-
-def _pending_dtype(keep: int) -> np.dtype:
-    return np.dtype([("seq", "<i8"), ("id", "<i8"), ("n", "<u2"), ("pad", "V6"),
-                     ("desc", "u1", (keep, 32))])
-
-
-def _head(path: Path) -> bytes:
-    with open(path, "rb") as f:
-        return f.read(_HEADER)
-
 
 def _ids(image_id: int, n: int) -> np.ndarray:
     return (np.int64(image_id) << ID_SHIFT) | np.arange(n, dtype=np.int64)
@@ -112,7 +112,7 @@ class CompetitorIndex:
             raise ValueError(f"keep must be 1-{(1 << ID_SHIFT) - 1} descriptors, not {keep}")
         self.directory = Path(directory) if directory is not None else None
         self.keep, self.version = keep, version
-        self._pending, self._record = _pending_dtype(keep), _record_dtype(keep)
+        self._pending, self._record = pending_dtype(keep), record_dtype(keep)
         self._lock = threading.RLock()
         self._loaded = False
         self._phash = HammingIndex(64)
@@ -122,6 +122,8 @@ class CompetitorIndex:
         self._snapshot_records = 0
         self._flat: Any = None
         self._ivf: Any = None
+        self._training = False  # a thread is training the inverted file (outside the lock)
+        self._trained_on = 0  # descriptors its k-means ran on
         self.reset_on_load = False  # True when a version change emptied the directory
         self.analyses = AnalysisCache()  # candidates' analyses, for competitor_verify.verify
 
@@ -132,27 +134,13 @@ class CompetitorIndex:
         return self.directory / name
 
     def _header(self) -> bytes:
-        return MAGIC + np.array([FORMAT, self.version, self.keep], "<u4").tobytes()
+        return header(FORMAT, self.version, self.keep)
 
     def _clear_files(self) -> None:
         assert self.directory is not None
         for p in self.directory.glob("*"):
             if p.name in ("records.bin", "pending.bin") or p.name.startswith("ivf"):
                 p.unlink(missing_ok=True)
-
-    def _read(self, name: str, dtype: np.dtype) -> np.ndarray:
-        """The whole records of a file; a torn last record (a crash mid-append) is cut off,
-        so the next append starts on a record boundary."""
-        path = self._path(name)
-        size = path.stat().st_size
-        n = (size - _HEADER) // dtype.itemsize
-        if size != _HEADER + n * dtype.itemsize:
-            log.warning("dropping a partly written record at the end of %s", path)
-            with open(path, "r+b") as f:
-                f.truncate(_HEADER + n * dtype.itemsize)
-        if n <= 0:
-            return np.zeros(0, dtype)
-        return np.memmap(path, dtype=dtype, mode="r", offset=_HEADER, shape=(n,))
 
     def _load(self) -> None:
         """Read the records, snapshot and pending descriptors once (a version change or a
@@ -165,7 +153,7 @@ class CompetitorIndex:
             return
         self.directory.mkdir(parents=True, exist_ok=True)
         names = ("records.bin", "pending.bin")
-        heads = [_head(self._path(name)) for name in names if self._path(name).exists()]
+        heads = [read_head(self._path(name)) for name in names if self._path(name).exists()]
         if any(h != self._header() for h in heads) or len(heads) == 1:
             log.warning("the competitor index in %s was built by another version; "
                         "it is rebuilt from the stored thumbnails", self.directory)
@@ -175,8 +163,8 @@ class CompetitorIndex:
             if not self._path(name).exists():
                 with atomic_write(self._path(name)) as f:
                     f.write(self._header())
-        recs = self._read("records.bin", self._record)
-        pend = self._read("pending.bin", self._pending)
+        recs = read_records(self._path("records.bin"), self._record)
+        pend = read_records(self._path("pending.bin"), self._pending)
         try:
             self._restore(recs, pend)
         finally:
@@ -206,8 +194,10 @@ class CompetitorIndex:
         self._count = {int(ids[r]): int(counts[r]) for r in live}
         self._points = {int(ids[r]): np.array(recs["pts"][r][: counts[r]]) for r in live}
         if self._ivf is None and self._total() >= TRAIN_FROM:
-            sample = self._sample([pend["desc"][p][: pend["n"][p]] for p in rows])
+            sample = training_sample([pend["desc"][p][: pend["n"][p]] for p in rows],
+                                     NLIST * RETRAIN_PER_LIST)
             self._ivf, self._flat = new_ivf(sample, NLIST, TRAIN_ITERATIONS, NPROBE), None
+            self._trained_on = len(sample)
         for p in rows:
             self._faiss_add(int(pend["id"][p]), pend["desc"][p][: pend["n"][p]], start > 0)
 
@@ -224,9 +214,10 @@ class CompetitorIndex:
             if meta_path.exists():
                 log.warning("ignoring the competitor index snapshot (%s); rebuilding it", exc)
             return 0
-        ivf.nprobe = NPROBE
+        ivf.nprobe = probes_for(ivf, NLIST, NPROBE)
         self._ivf, self._flat = ivf, None
         self._snapshot_records = int(meta["records"])
+        self._trained_on = int(meta.get("trained_on", 0))
         return self._snapshot_records
 
     def _save_snapshot(self) -> None:
@@ -240,7 +231,8 @@ class CompetitorIndex:
             os.replace(tmp, self._path(name))
             with atomic_write(self._path("ivf.json"), "w", encoding="utf-8") as f:
                 json.dump({"format": FORMAT, "version": self.version, "keep": self.keep,
-                           "records": self._records, "file": name}, f)
+                           "records": self._records, "file": name,
+                           "trained_on": self._trained_on}, f)
             # a crash before this leaves pending rows the snapshot holds: skipped on load
             with atomic_write(self._path("pending.bin")) as f:
                 f.write(self._header())
@@ -264,21 +256,33 @@ class CompetitorIndex:
         if len(desc):
             index.add_with_ids(np.ascontiguousarray(desc, np.uint8), _ids(image_id, len(desc)))
 
-    @staticmethod
-    def _sample(desc: list[np.ndarray]) -> np.ndarray:
-        """A fixed random sample of the given descriptors, enough to train NLIST lists."""
-        allv = np.concatenate(desc) if desc else np.zeros((0, 32), np.uint8)
-        rng = np.random.default_rng(0)
-        pick = rng.choice(len(allv), min(len(allv), NLIST * TRAIN_PER_LIST), replace=False)
-        return allv[np.sort(pick)]
+    def _due_for_training(self) -> np.ndarray | None:
+        """The k-means sample when the inverted file is due to be (re)trained and no other
+        thread is training it (caller holds the lock); None otherwise."""
+        total, full = self._total(), NLIST * RETRAIN_PER_LIST
+        if self._training or total < TRAIN_FROM:
+            return None
+        if self._ivf is not None and (total < full or total > RETRAIN_UNTIL or (
+                self._ivf.nlist == NLIST and self._trained_on >= full)):
+            return None
+        codes = (flat_contents(self._flat) if self._ivf is None else ivf_contents(self._ivf))[0]
+        self._training = True
+        return training_sample([codes], full)
 
-    def _train_now(self) -> None:
-        """Move every descriptor from the exact index into a newly trained inverted file."""
-        codes = faiss.vector_to_array(faiss.downcast_IndexBinary(self._flat.index).xb)
-        ivf = new_ivf(self._sample([codes.reshape(-1, 32)]), NLIST, TRAIN_ITERATIONS, NPROBE)
-        ivf.add_with_ids(codes.reshape(-1, 32), faiss.vector_to_array(self._flat.id_map))
-        self._ivf, self._flat = ivf, None
-        self._save_snapshot()
+    def _train(self, sample: np.ndarray) -> None:
+        """Train the inverted file outside the lock (queries and adds go on with the index
+        as it is meanwhile), then re-file every descriptor into it."""
+        try:
+            ivf = new_ivf(sample, NLIST, TRAIN_ITERATIONS, NPROBE)
+            with self._lock:
+                codes, ids = (flat_contents(self._flat) if self._ivf is None
+                              else ivf_contents(self._ivf))
+                ivf.add_with_ids(codes, ids)
+                self._ivf, self._flat, self._trained_on = ivf, None, len(sample)
+                self._save_snapshot()
+        finally:
+            with self._lock:
+                self._training = False
 
     def add(self, image_id: int, phash: int, descriptors: np.ndarray,
             points: np.ndarray) -> None:
@@ -307,11 +311,12 @@ class CompetitorIndex:
             self._phash.add([image_id], np.array([phash], np.uint64))
             self._count[image_id], self._points[image_id] = len(desc), pts
             self._faiss_add(image_id, desc, replace)
-            if self._ivf is None and self._total() >= TRAIN_FROM:
-                self._train_now()
+            sample = self._due_for_training()
             if (self._ivf is not None and self._records - self._snapshot_records
                     >= max(SNAPSHOT_MIN, SNAPSHOT_SHARE * self._records)):
                 self._save_snapshot()
+        if sample is not None:
+            self._train(sample)
 
     def close(self) -> None:
         """Write a snapshot if records were added since the last one."""
@@ -342,13 +347,10 @@ class CompetitorIndex:
             self._load()
             return self._ivf is not None
 
-    def _votes(self, desc: np.ndarray | None) -> Votes:
-        """Each query descriptor's vote for each image with one of its descriptors among
-        the VOTE_NEIGHBOURS nearest within VOTE_DISTANCE bits (the nearest of them)."""
-        return self._votes_of([desc[:QUERY_DESCRIPTORS] if desc is not None else None])[0]
-
     def _votes_of(self, sides: list[np.ndarray | None]) -> list[Votes]:
-        """_votes of each side, all searched at once."""
+        """Each side's votes (all searched at once): each query descriptor's vote for each
+        image with one of its descriptors among the VOTE_NEIGHBOURS nearest within
+        VOTE_DISTANCE bits (the nearest of them)."""
         none = np.zeros(0, np.int64)
         sizes = [0 if d is None else len(d) for d in sides]
         if not sum(sizes):
@@ -393,5 +395,5 @@ class CompetitorIndex:
             self._load()
             total = self._total() * 42 + len(self._count) * (16 + 200)
             if self._ivf is not None:
-                total += NLIST * 32
+                total += self._ivf.nlist * 32
             return total
