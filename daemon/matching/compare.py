@@ -52,7 +52,7 @@ Kind = Literal["copy", "similar"]
 
 # Bump when the decision rule, fingerprints or features change: stored analyses and
 # past match results made with another version are redone.
-MATCHER_VERSION = FINGERPRINT_VERSION * 1000 + FEATURES_VERSION * 10 + 4
+MATCHER_VERSION = FINGERPRINT_VERSION * 1000 + FEATURES_VERSION * 10 + 5
 
 # -- thresholds (chosen on bench/robustness.py; figures in docs/MATCHING.md) ----------
 # Hash layer: candidates have pHash AND PDQ close (pHash <= 10 alone: 0.06% false
@@ -61,11 +61,9 @@ HASH_PHASH_MAX = 10
 HASH_PDQ_MAX = 70
 # ...and are copies outright only when almost pixel-identical (a heavy watermark can
 # leave no local features to confirm them):
-EXACT_PHASH_MAX = 4
-EXACT_PDQ_MAX = 40
+EXACT_PHASH_MAX, EXACT_PDQ_MAX = 4, 40
 EXACT_GRID_RESIDUALS = (2.5, 6.0)  # colour-grid misfit, median and 75th percentile
-# Feature layer: RANSAC inliers needed before the checks below are asked.
-MIN_INLIERS = 15
+MIN_INLIERS = 15  # feature layer: RANSAC inliers needed before the checks below
 # Colour at the matched keypoints under the fitted global colour change: median and
 # 75th percentile misfit (0-255). Copies stay under 5.2 / 9.1; colour variants of one
 # product keep their outline (inliers) but not its colour.
@@ -78,16 +76,14 @@ MAX_BAD_SHARE = 0.30
 MAX_BAD_SHARE_FEW = 0.10
 MAX_CELL_MEDIAN_FEW = 14.0  # median misfit over the overlap, below FEW_INLIERS
 FEW_INLIERS = 130
-MIN_LUMA_GAIN, MAX_LUMA_GAIN = 0.5, 2.0
-MIN_CHROMA_GAIN, MAX_CHROMA_GAIN = -0.15, 2.0
+MIN_LUMA_GAIN, MAX_LUMA_GAIN, MIN_CHROMA_GAIN, MAX_CHROMA_GAIN = 0.5, 2.0, -0.15, 2.0
 # `similar` (not the same photo, but the same product or scene) needs this much;
 # different photos reach at most 31 inliers over 6,000 pairs.
 SIMILAR_INLIERS = 40
 # Product region (verify.product_check), for originals with a product mask: core cells
 # in the overlap, share of inliers on the product, share of core cells the colour
 # model explains, share unexplained and not occluded, median misfit of visible cells.
-PRODUCT_MIN_CELLS = 12
-PRODUCT_MIN_INLIERS = 0.15
+PRODUCT_MIN_CELLS, PRODUCT_MIN_INLIERS = 12, 0.15
 PRODUCT_MAX_BACKDROP_MISFIT = 20.0
 PRODUCT_MIN_AGREE = 0.6
 # Under SIMILAR_INLIERS inliers: FEW. 0.10, not 0.15: burgundy shorts vs black trousers
@@ -106,6 +102,11 @@ PRODUCT_SHRINK = 2.0
 # hanger, the backdrop): the product's cells must then agree all but everywhere (copies
 # seen: <= 1.7% unexplained; another garment on the same hanger: 11.7-14.6%).
 PRODUCT_BARE_MAX_BAD = 0.05
+# Under FEW_INLIERS the inliers must span the product: their convex hull covers at least
+# this share of its core cells inside the overlap (navy shorts vs other navy garments on
+# the same hanger and wall: 1.5-4.9% with 22-43 inliers, on the hanger and waistband; the
+# fewest of 277 copies under 130 inliers from thumbnails: 12.6%, a 15-20% crop).
+PRODUCT_MIN_SPREAD = 0.08
 # Under 100 inliers, over a fifth of the product hidden is not a copy shown (a denim
 # blouse vs jeans on one sheet: 41-49 inliers, 25% occluded; copies seen over 20%: banners,
 # 155+ inliers).
@@ -245,6 +246,8 @@ def _product_ok(pc: ProductCheck, colours: tuple[float, ...], inliers: int) -> b
     few = inliers < SIMILAR_INLIERS
     if few and pc.core_inliers < MIN_CORE_INLIERS and pc.bad > PRODUCT_BARE_MAX_BAD:
         return False
+    if inliers < FEW_INLIERS and pc.spread < PRODUCT_MIN_SPREAD:
+        return False
     if inliers < OCCLUDED_FEW_INLIERS and pc.occluded > PRODUCT_MAX_OCCLUDED:
         return False
     return (pc.cells >= PRODUCT_MIN_CELLS and pc.on_product >= PRODUCT_MIN_INLIERS
@@ -336,10 +339,10 @@ def compare(a: Analysis, b: Analysis, mirrored: bool | None = None) -> MatchResu
     inliers whose colours follow one global colour change over the shared region.
     similar: the geometry agrees (40+ inliers, or 15+ with close hashes) but the colours
     do not (a colour variant, the same product re-shot, the same backdrop). With a
-    product mask on a, the colours are judged over a's product (verify.product_check)
-    and enough inliers must lie on it. Thresholds
-    and their figures: docs/MATCHING.md. mirrored=False/True verifies local features in
-    that orientation only (catalog retrieval knows which one voted for the photo).
+    product mask on a, the colours are judged over a's product (verify.product_check),
+    and enough inliers must lie on it and span it. Thresholds: docs/MATCHING.md.
+    mirrored=False/True verifies local features in that orientation only (catalog
+    retrieval knows which one voted for the photo).
     """
     if a.sha256 and a.sha256 == b.sha256:
         return MatchResult(True, "copy", 1.0, {"layer": "sha256"})
@@ -394,5 +397,4 @@ def grid_appearance(a: Fingerprint, b: Fingerprint, mirrored: bool) -> Appearanc
 
 
 __all__ = ["MATCHER_VERSION", "Analysis", "MatchResult", "analyse", "compare", "hash_distances",
-           "best_geometry",
-           "Appearance", "appearance", "grid_appearance"]
+           "best_geometry", "Appearance", "appearance", "grid_appearance"]

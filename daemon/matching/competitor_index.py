@@ -64,9 +64,9 @@ log = logging.getLogger(__name__)
 FORMAT = 3
 ID_SHIFT = 8  # faiss id = image id << ID_SHIFT | descriptor number (KEEP < 256)
 QUERY_DESCRIPTORS = 1000
-# The mirrored side votes with fewer: flipped copies are rarer, and on the 10^4 set 700
-# found every flipped copy 1,000 did (237 of 240), for 15% less search (MATCHING.md).
-MIRROR_QUERY_DESCRIPTORS = 700
+# The mirrored side votes with fewer: flipped copies are rarer; on the 10^4 set 500 found
+# every copy 700 did (8,192 lists; 700 every one 1,000 did with 2,048), 12% less search.
+MIRROR_QUERY_DESCRIPTORS = 500
 # A vote: one of the image's descriptors is among a query descriptor's VOTE_NEIGHBOURS
 # nearest, within VOTE_DISTANCE bits (an image counted once per query descriptor). Not the
 # nearest only: one photo copied by many stores must get all its copies voted. Not all

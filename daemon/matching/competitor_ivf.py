@@ -17,6 +17,8 @@ def new_ivf(sample: np.ndarray, nlist: int, iterations: int, nprobe: int) -> Any
     quantizer = faiss.IndexBinaryFlat(256)
     ivf = faiss.IndexBinaryIVF(quantizer, 256, nlist)
     ivf.cp.niter = iterations
+    # fewer than faiss's 39 a list is a choice (competitor_index.TRAIN_PER_LIST): no warning
+    ivf.cp.min_points_per_centroid = max(1, min(39, len(sample) // nlist))
     ivf.train(np.ascontiguousarray(sample, np.uint8))
     ivf.own_fields = True
     quantizer.this.disown()

@@ -76,6 +76,9 @@ class ProductCheck:
     shrink: float = 1.0
     # RANSAC inliers on product core cells (compare() asks more of the cells without 8)
     core_inliers: int = 0
+    # share of the product core cells inside the overlap that lie within the inliers'
+    # convex hull: a copy's inliers span the product, a shared hanger's sit in one strip
+    spread: float = 1.0
 
     def to_details(self) -> dict[str, Any]:
         return {"product_cells": self.cells, "product_agree": round(self.agree, 3),
@@ -86,7 +89,8 @@ class ProductCheck:
                 "backdrop_fit": round(self.backdrop_fit, 1),
                 "backdrop_misfit": round(self.backdrop_misfit, 1),
                 "product_inlier_residuals": [round(r, 1) for r in self.inlier_residuals],
-                "shrink": round(self.shrink, 2), "core_inliers": self.core_inliers}
+                "shrink": round(self.shrink, 2), "core_inliers": self.core_inliers,
+                "inlier_spread": round(self.spread, 3)}
 
 
 def _flat(thumb: np.ndarray) -> np.ndarray:
@@ -180,7 +184,19 @@ def product_check(fa: Features, fb: Features, geo: GeoMatch,
                         float((miss & ~occl).sum() / n),
                         float(np.median(visible)) if len(visible) else 255.0, on, backdrop_kept,
                         bfit.residuals[0] if bfit.cells else 255.0, back_misfit, inl_res,
-                        rx * ry, n_core)
+                        rx * ry, n_core, _spread(fa, pa, xa[core], ya[core]))
+
+
+def _spread(fa: Features, points: np.ndarray, xs: np.ndarray, ys: np.ndarray) -> float:
+    """Share of the cell centres (xs, ys) inside the convex hull of `points` (a's frame)."""
+    if len(points) < 3 or not len(xs):
+        return 0.0
+    hull = cv2.convexHull(np.round(np.asarray(points)).astype(np.int32))
+    canvas = np.zeros((fa.height, fa.width), np.uint8)
+    cv2.fillConvexPoly(canvas, hull, 1)
+    ix = np.clip(xs.astype(int), 0, fa.width - 1)
+    iy = np.clip(ys.astype(int), 0, fa.height - 1)
+    return float(canvas[iy, ix].mean())
 
 
 def _core_inlier_residuals(fa: Features, fb: Features, geo: GeoMatch) -> tuple[float, ...]:
