@@ -111,7 +111,8 @@ def main() -> None:
     for nlist, probes in configs:
         t = time.perf_counter()
         sample = codes[np.sort(rng.choice(len(codes), nlist * 39, replace=False))]
-        quant = faiss.downcast_IndexBinary(new_ivf(sample, nlist, 10, 1).quantizer)
+        ivf = new_ivf(sample, nlist, 10, 1)  # owns its quantizer: kept alive while used
+        quant = faiss.downcast_IndexBinary(ivf.quantizer)
         log(f"{nlist} lists trained in {time.perf_counter() - t:.0f} s")
         sizes = np.bincount(quant.search(codes, 1)[1][:, 0], minlength=nlist)
         copy_list = quant.search(c, 1)[1][:, 0]
