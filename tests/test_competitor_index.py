@@ -257,12 +257,13 @@ def test_a_snapshot_with_another_number_of_lists_keeps_its_search_cost(world, tm
     first = ci.CompetitorIndex(tmp_path / "idx")
     _fill(first, entries)
     first.close()
-    first._ivf.nprobe = ci.NPROBE // 2
+    half = max(1, round(ci.NPROBE / 2))
+    first._ivf.nprobe = half
     before = [first.candidates(q) for q in originals]
     monkeypatch.setattr(ci, "NLIST", 32)  # a newer PicGuard with twice the lists
     again = ci.CompetitorIndex(tmp_path / "idx")
     assert again.approximate and again._ivf.nlist == 16
-    assert again._ivf.nprobe == ci.NPROBE // 2  # the same share of the entries scanned
+    assert again._ivf.nprobe == half  # the same share of the entries scanned
     assert [again.candidates(q) for q in originals] == before
     # the next image added retrains it with the new number of lists (outside the lock)
     again.add(10_000, *entries[1])

@@ -77,20 +77,21 @@ VOTE_DISTANCE = 36
 # Exact search until TRAIN_FROM descriptors, then an inverted file of NLIST lists, never
 # retrained (lists grow linearly: 10^6 images x 200 = 24k entries a list), NPROBE probed.
 # Many small lists, many probed: at the same entries scanned, 8,192 lists x 8 probes put
-# 53% of a copy's matching descriptor pairs in a probed list, 2,048 x 2 38% (tier C 98.1
-# vs 96.7% on the 10^4 set; MATCHING.md). Binary k-means, TRAIN_ITERATIONS rounds,
-# outside the lock (1-3 minutes of one core): on TRAIN_PER_LIST descriptors a list (exact
-# search costs ~0.5 s a query at 80k), then on RETRAIN_PER_LIST (faiss's advice; one tier
-# C copy in 360 more) once that many exist, every descriptor re-filed. An older version's
-# inverted file of another size is retrained then too, unless it holds over RETRAIN_UNTIL
-# descriptors (~10^4 images; re-filing takes minutes): meanwhile probed at the same share.
+# 53% of a copy's matching descriptor pairs in a probed list, 2,048 x 2 38% (tier C 98.3
+# vs 96.7% on the 10^4 set); 7 probes keep C (D -0.6) for 10% less search (MATCHING.md).
+# Binary k-means, TRAIN_ITERATIONS rounds, outside the lock (1-3 minutes of one core):
+# on TRAIN_PER_LIST descriptors a list (exact search costs ~0.5 s a query at 80k), then
+# on RETRAIN_PER_LIST (faiss's advice; one tier C copy in 360 more) once there are that
+# many, every descriptor re-filed. An older version's inverted file of another size is
+# retrained then too, unless it holds over RETRAIN_UNTIL descriptors (~10^4 images;
+# re-filing takes minutes): meanwhile it is probed at the same share.
 NLIST = 8192
 TRAIN_PER_LIST = 10
 TRAIN_FROM = NLIST * TRAIN_PER_LIST
 RETRAIN_PER_LIST = 39
 RETRAIN_UNTIL = 2_000_000
 TRAIN_ITERATIONS = 10
-NPROBE = 8
+NPROBE = 7
 # A snapshot is written when this share of the records is newer than it (and at close()).
 SNAPSHOT_SHARE = 0.2
 SNAPSHOT_MIN = 2000
