@@ -38,7 +38,6 @@ from daemon.matching.competitor_files import (
     record_dtype,
 )
 from daemon.matching.competitor_ivf import (
-    compact_lists,
     flat_contents,
     ivf_contents,
     new_ivf,
@@ -75,15 +74,17 @@ MIRROR_QUERY_DESCRIPTORS = 500
 # plain backdrops are near hundreds of images and out-voted cropped copies (MATCHING.md).
 VOTE_NEIGHBOURS = 16
 VOTE_DISTANCE = 36
-# Exact search until TRAIN_FROM descriptors, then NLIST lists, NPROBE probed (10^6 images:
-# 24k entries a list). Many small lists: at the same entries scanned, 8,192 x 8 probes put
+# Exact search until TRAIN_FROM descriptors, then an inverted file of NLIST lists, never
+# retrained (lists grow linearly: 10^6 images x 200 = 24k entries a list), NPROBE probed.
+# Many small lists, many probed: at the same entries scanned, 8,192 lists x 8 probes put
 # 53% of a copy's matching descriptor pairs in a probed list, 2,048 x 2 38% (tier C 98.3
 # vs 96.7% on the 10^4 set); 7 probes keep C (D -0.6) for 10% less search (MATCHING.md).
-# K-means (TRAIN_ITERATIONS rounds, 1-3 minutes of one core, outside the lock) on
-# TRAIN_PER_LIST a list (exact search costs ~0.5 s a query at 80k), then on
-# RETRAIN_PER_LIST (faiss's advice; a tier C copy in 360 more) once there are that many.
-# An older version's inverted file of another size is retrained then too, unless over
-# RETRAIN_UNTIL descriptors (~10^4 images): meanwhile probed at the same share.
+# Binary k-means, TRAIN_ITERATIONS rounds, outside the lock (1-3 minutes of one core):
+# on TRAIN_PER_LIST descriptors a list (exact search costs ~0.5 s a query at 80k), then
+# on RETRAIN_PER_LIST (faiss's advice; one tier C copy in 360 more) once there are that
+# many, every descriptor re-filed. An older version's inverted file of another size is
+# retrained then too, unless it holds over RETRAIN_UNTIL descriptors (~10^4 images;
+# re-filing takes minutes): meanwhile it is probed at the same share.
 NLIST = 8192
 TRAIN_PER_LIST = 10
 TRAIN_FROM = NLIST * TRAIN_PER_LIST
@@ -244,7 +245,6 @@ class CompetitorIndex:
             if old.name != name:
                 old.unlink(missing_ok=True)
         self._snapshot_records = self._records
-        compact_lists(self._ivf)  # the lists grown since the last one, to their size
 
     def _total(self) -> int:
         return sum(self._count.values())

@@ -6,8 +6,6 @@ talks to faiss.
 
 from __future__ import annotations
 
-import contextlib
-import ctypes
 from typing import Any
 
 import faiss
@@ -52,34 +50,6 @@ def ivf_contents(ivf: Any) -> tuple[np.ndarray, np.ndarray]:
             codes.append(faiss.rev_swig_ptr(inv.get_codes(lst), n * 32).reshape(n, 32).copy())
             ids.append(faiss.rev_swig_ptr(inv.get_ids(lst), n).copy())
     return np.concatenate(codes), np.concatenate(ids)
-
-
-def compact_lists(ivf: Any) -> None:
-    """Give each inverted list's codes the memory they fill, one list at a time.
-
-    faiss grows a list by doubling it, so a process that added its images one by one holds
-    ~1.5x the memory of one that loaded them (1.27 vs 0.85 GB at 10^5). Re-filing a list
-    into a fresh vector frees the slack without a second copy of the index; the ids have
-    no accessor in faiss's Python API and keep theirs (a fifth of an entry).
-    """
-    inv = faiss.downcast_InvertedLists(ivf.invlists)
-    for lst in range(ivf.nlist):
-        held = inv.codes.at(lst)
-        if not held.is_owned:
-            continue
-        n = inv.list_size(lst)
-        codes = faiss.rev_swig_ptr(inv.get_codes(lst), n * 32).copy() if n else None
-        ids = faiss.rev_swig_ptr(inv.get_ids(lst), n).copy() if n else None
-        inv.resize(lst, 0)
-        freed = faiss.UInt8Vector()
-        held.owned_data.swap(freed)  # the old buffer goes with `freed`
-        held.resize(0)  # re-syncs the vector's view of its (now empty) storage
-        del freed
-        if n:
-            inv.add_entries(lst, n, faiss.swig_ptr(ids), faiss.swig_ptr(codes))
-    # hand the freed pages back to the system (glibc; elsewhere they are reused)
-    with contextlib.suppress(OSError, AttributeError):
-        ctypes.CDLL("libc.so.6").malloc_trim(0)
 
 
 def probes_for(ivf: Any, nlist: int, nprobe: int) -> int:
