@@ -29,6 +29,7 @@ import faiss
 import numpy as np
 
 from daemon.files import atomic_write
+from daemon.matching.allocator import map_large_blocks
 from daemon.matching.compare import HASH_PHASH_MAX, MATCHER_VERSION, Analysis
 from daemon.matching.competitor_files import (
     header,
@@ -74,17 +75,16 @@ MIRROR_QUERY_DESCRIPTORS = 500
 # plain backdrops are near hundreds of images and out-voted cropped copies (MATCHING.md).
 VOTE_NEIGHBOURS = 16
 VOTE_DISTANCE = 36
-# Exact search until TRAIN_FROM descriptors, then an inverted file of NLIST lists, never
-# retrained (lists grow linearly: 10^6 images x 200 = 24k entries a list), NPROBE probed.
-# Many small lists, many probed: at the same entries scanned, 8,192 lists x 8 probes put
-# 53% of a copy's matching descriptor pairs in a probed list, 2,048 x 2 38% (tier C 98.3
-# vs 96.7% on the 10^4 set); 7 probes keep C (D -0.6) for 10% less search (MATCHING.md).
-# Binary k-means, TRAIN_ITERATIONS rounds, outside the lock (1-3 minutes of one core):
-# on TRAIN_PER_LIST descriptors a list (exact search costs ~0.5 s a query at 80k), then
-# on RETRAIN_PER_LIST (faiss's advice; one tier C copy in 360 more) once there are that
-# many, every descriptor re-filed. An older version's inverted file of another size is
-# retrained then too, unless it holds over RETRAIN_UNTIL descriptors (~10^4 images;
-# re-filing takes minutes): meanwhile it is probed at the same share.
+# Exact search until TRAIN_FROM descriptors, then an inverted file of NLIST lists (they
+# grow linearly: 24k entries at 10^6 images), NPROBE probed. Many small lists, many probed:
+# at the same entries scanned, 8,192 lists x 8 probes put 53% of a copy's matching pairs
+# in a probed list, 2,048 x 2 38% (tier C 98.3 vs 96.7% on the 10^4 set); 7 probes keep C
+# (D -0.6) for 10% less search (MATCHING.md). Binary k-means, TRAIN_ITERATIONS rounds,
+# outside the lock (1-3 minutes of one core): on TRAIN_PER_LIST descriptors a list (exact
+# search costs ~0.5 s a query at 80k), then on RETRAIN_PER_LIST (faiss's advice) once there
+# are that many, all re-filed. An older version's inverted file of another size is too,
+# unless it holds over RETRAIN_UNTIL (re-filing takes minutes), probed meanwhile at the
+# same share.
 NLIST = 8192
 TRAIN_PER_LIST = 10
 TRAIN_FROM = NLIST * TRAIN_PER_LIST
@@ -149,6 +149,7 @@ class CompetitorIndex:
         if self._loaded:
             return
         self._loaded = True
+        map_large_blocks()  # the lists' doubling would otherwise be resident (allocator.py)
         self._flat = faiss.IndexBinaryIDMap(faiss.IndexBinaryFlat(256))
         if self.directory is None:
             return
@@ -390,8 +391,7 @@ class CompetitorIndex:
         return shortlist(near, sides, points, limit)
 
     def memory_bytes(self) -> int:
-        """Approximate bytes held: faiss codes and ids, positions, centroids, pHash index,
-        id maps."""
+        """Approximate bytes held: faiss codes and ids, positions, centroids, id maps."""
         with self._lock:
             self._load()
             total = self._total() * 42 + len(self._count) * (16 + 200)
