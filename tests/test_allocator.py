@@ -16,14 +16,14 @@ ROOT = Path(__file__).resolve().parents[1]
 # Grows an inverted file of 512 lists by 200 entries at a time (one image's descriptors)
 # to 2M entries, ~150 KB of codes and ids a list; prints resident growth over the data.
 GROW = textwrap.dedent("""
-    import sys
+    import os, sys
     import faiss, numpy as np
     from daemon.matching.allocator import map_large_blocks
     if sys.argv[1] == "mapped":
         assert map_large_blocks()
     def rss():
         with open("/proc/self/statm") as f:
-            return int(f.read().split()[1]) * 4096
+            return int(f.read().split()[1]) * os.sysconf("SC_PAGE_SIZE")
     rng = np.random.default_rng(0)
     pool = rng.integers(0, 256, (100_000, 32), dtype=np.uint8)
     lists = rng.integers(0, 512, len(pool)).astype(np.int64)
