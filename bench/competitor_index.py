@@ -22,6 +22,7 @@ query time and memory at N, recall of the real copies among N images.
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import pickle
 import statistics
@@ -43,7 +44,7 @@ from bench.competitor_set import (
     make_plan,
 )
 from bench.robustness import SAME_PHOTO_PHASH, log, one_core
-from daemon.matching.compare import MATCHER_VERSION, Analysis, analyse, compare
+from daemon.matching.compare import ANALYSIS_VERSION, Analysis, analyse, compare
 from daemon.matching.competitor_index import CompetitorIndex
 from daemon.matching.competitor_verify import (
     AnalysisCache,
@@ -80,8 +81,21 @@ def _query_analyses(paths: list[str], cache: Path) -> dict[str, Analysis]:
 class Thumbs:
     """The set's thumbnails and fingerprint blobs on disk, read back by image id."""
 
-    def __init__(self, path: Path) -> None:
-        self.path, self._at, self._f = path, {}, open(path, "wb")  # noqa: SIM115
+    def __init__(self, path: Path, reuse: bool = False) -> None:
+        """reuse: append to the thumbnails a kept workdir holds (their offsets saved by
+        save())."""
+        offsets = path.with_suffix(".idx")
+        self.path, self._at = path, {}
+        if reuse and offsets.exists():
+            self._at = pickle.loads(offsets.read_bytes())  # noqa: S301 (written by save())
+        self._f = open(path, "ab" if self._at else "wb")  # noqa: SIM115
+
+    def save(self) -> None:
+        self._f.flush()
+        self.path.with_suffix(".idx").write_bytes(pickle.dumps(self._at))
+
+    def __len__(self) -> int:
+        return len(self._at)
 
     def put(self, image_id: int, thumb: bytes, blob: bytes | None, sha: str) -> None:
         raw = pickle.dumps((thumb, blob, sha))
@@ -133,9 +147,17 @@ def run(size: int, originals: int, unrelated: int, workdir: Path, workers: int =
     if have * 1000 < size:
         raise SystemExit(f"only {have * 1000:,} of {size:,} images are built; run "
                          f"python -m bench.competitor_set --size {size} first")
-    thumbs = Thumbs(workdir / "thumbs.bin")
-    log(f"competitor index: building over {size:,} images")
-    index, figures = build_index(size, workdir / "index", thumbs, workers)
+    thumbs = Thumbs(workdir / "thumbs.bin", reuse=True)
+    saved = workdir / f"build-{size}.json"
+    if saved.exists() and len(thumbs) == size:
+        # a kept workdir (--workdir): the index there is loaded, not built again
+        log(f"competitor index: reusing the index over {size:,} images in {workdir}")
+        index, figures = CompetitorIndex(workdir / "index"), json.loads(saved.read_text())
+    else:
+        log(f"competitor index: building over {size:,} images")
+        index, figures = build_index(size, workdir / "index", thumbs, workers)
+        thumbs.save()
+        saved.write_text(json.dumps(figures))
     sample = thumbs.rows(list(range(1, min(size, 100) + 1)))
     t = time.perf_counter()
     for row in sample:
@@ -147,9 +169,9 @@ def run(size: int, originals: int, unrelated: int, workdir: Path, workers: int =
         if item[0] == "copy":
             copies[item[1]].append((k + 1, TIER[item[2]]))
     origs = list(copies)[:originals]
-    # keyed by the matcher version: analyses of another version would be compared wrongly
+    # keyed by the analysis version: analyses of another version would be compared wrongly
     qa = _query_analyses(origs + plan.unrelated[:unrelated],
-                         CACHE_DIR / f"query-analyses-{MATCHER_VERSION}.pkl")
+                         CACHE_DIR / f"query-analyses-{ANALYSIS_VERSION}.pkl")
 
     res = {"size": size, **figures, **measure(index, thumbs, plan, copies, origs, qa,
                                               unrelated)}
@@ -214,25 +236,39 @@ def measure(index: CompetitorIndex, thumbs: Thumbs, plan, copies: dict, origs: l
     queries' false matches and times."""
     recall: dict[str, list[tuple[bool, bool]]] = defaultdict(list)
     t_orig: list[float] = []
+    dump: list[dict] = []  # per copy and per unrelated query (--dump)
     for o in origs:
         a = qa[o]
         t = time.perf_counter()
-        cands = [c.image_id for c in index.candidates(a)]
+        shortlisted = index.candidates(a)
+        cands = [c.image_id for c in shortlisted]
         found = {i for i, r in verify(a, thumbs.rows(cands), index.analyses) if r.kind == "copy"}
         t_orig.append(time.perf_counter() - t)
+        by_id = {c.image_id: c for c in shortlisted}
         for image_id, tier in copies[o]:
             [row] = thumbs.rows([image_id])
             pairwise = compare(a, thumbnail_analysis(row, mirror=False)).kind == "copy"
             recall[tier].append((image_id in found, pairwise))
+            c = by_id.get(image_id)
+            dump.append({"original": Path(o).name, "image": image_id, "tier": tier,
+                         "found": image_id in found, "pairwise": pairwise,
+                         "rank": cands.index(image_id) if c else None,
+                         "inliers": c.inliers if c else None, "votes": c.votes if c else None})
     false, dups, t_un, n_cands, t_cand = [], 0, [], [], []
     for u in plan.unrelated[:unrelated]:
         a = qa[u]
         t = time.perf_counter()
-        cands = [c.image_id for c in index.candidates(a)]
+        shortlisted = index.candidates(a)
+        cands = [c.image_id for c in shortlisted]
         t_cand.append(time.perf_counter() - t)
         hits = list(verify(a, thumbs.rows(cands), index.analyses))
         t_un.append(time.perf_counter() - t)
         n_cands.append(len(cands))
+        dump.append({"unrelated": Path(u).name, "ms": round(1000 * t_un[-1], 1),
+                     "search_ms": round(1000 * t_cand[-1], 1), "candidates": len(cands),
+                     "near": sum(c.near for c in shortlisted),
+                     "inliers": [c.inliers for c in shortlisted],
+                     "hits": [[i, r.kind, r.details.get("inliers")] for i, r in hits]})
         for image_id, r in hits:
             item = plan.items[image_id - 1]
             srcs = [item[1]] if isinstance(item[1], str) else list(item[1])
@@ -242,7 +278,7 @@ def measure(index: CompetitorIndex, thumbs: Thumbs, plan, copies: dict, origs: l
             else:
                 false.append((Path(u).name, image_id, item[0], r.kind, r.details.get("inliers")))
     return {"recall": recall, "false": false, "dups": dups, "t_orig": t_orig, "t_un": t_un,
-            "t_cand": t_cand, "cands": n_cands, "unrelated": unrelated,
+            "t_cand": t_cand, "cands": n_cands, "unrelated": unrelated, "dump": dump,
             "approximate": index.approximate,
             "cache": (index.analyses.hits, index.analyses.misses)}
 
@@ -313,17 +349,31 @@ def main(argv: list[str] | None = None) -> None:
                     help="then pad the index to N images (pad_index) and measure again")
     ap.add_argument("--workers", type=int, default=1,
                     help="processes making the (cached) index descriptors of the set")
+    ap.add_argument("--workdir", type=Path, metavar="DIR",
+                    help="keep the built index here and reuse it on the next run of the same "
+                    "size (query-side changes only: a change to what is indexed needs a new DIR)")
+    ap.add_argument("--dump", type=Path, metavar="FILE",
+                    help="write each copy's and each unrelated query's outcome here (JSON lines)")
     args = ap.parse_args(argv)
     if args.quick:
         args.size, args.originals, args.unrelated = [2000], 10, 100
     one_core()
     results = []
     for size in args.size:
-        with tempfile.TemporaryDirectory(prefix="pg-competitor-bench-") as d:
-            res = run(size, args.originals, args.unrelated, Path(d), args.workers,
-                      args.pad_to)
+        if args.workdir:
+            (args.workdir / str(size)).mkdir(parents=True, exist_ok=True)
+            res = run(size, args.originals, args.unrelated, args.workdir / str(size),
+                      args.workers, args.pad_to)
+        else:
+            with tempfile.TemporaryDirectory(prefix="pg-competitor-bench-") as d:
+                res = run(size, args.originals, args.unrelated, Path(d), args.workers,
+                          args.pad_to)
         report(res)
         results.append(res)
+        if args.dump:
+            with args.dump.open("a") as f:
+                for row in res["dump"] + res.get("padded", {}).get("dump", []):
+                    f.write(json.dumps({"size": size, **row}) + "\n")
     if len(results) >= 2:
         # Linear in images: disk, and memory by memory_bytes() (resident growth in one
         # process is dominated by the training sample and allocator reuse). Query time is

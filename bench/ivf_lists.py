@@ -26,7 +26,7 @@ import numpy as np
 from bench.competitor_index import TIER, _query_analyses
 from bench.competitor_set import CACHE_DIR, index_chunks, load_chunks, make_plan
 from bench.robustness import log, one_core
-from daemon.matching.compare import MATCHER_VERSION, compare
+from daemon.matching.compare import ANALYSIS_VERSION, compare
 from daemon.matching.competitor_ivf import new_ivf
 from daemon.matching.competitor_verify import thumbnail_analysis
 
@@ -42,7 +42,7 @@ def copy_pairs(originals: int) -> tuple[np.ndarray, np.ndarray, np.ndarray, list
         if item[0] == "copy" and TIER[item[2]] in "CD":
             copies[item[1]].append((k + 1, TIER[item[2]]))
     origs = list(copies)[:originals]
-    qa = _query_analyses(origs, CACHE_DIR / f"query-analyses-{MATCHER_VERSION}.pkl")
+    qa = _query_analyses(origs, CACHE_DIR / f"query-analyses-{ANALYSIS_VERSION}.pkl")
     wanted = {i for o in origs for i, _ in copies[o]}
     rows, desc = {}, {}
     for chunk, idesc in zip(load_chunks(SIZE), index_chunks(SIZE), strict=True):

@@ -43,7 +43,7 @@ from bench.competitor_set import CACHE_DIR, chunk_path, index_chunks, load_chunk
 from bench.robustness import appliance_files, clothing_files, log
 from daemon.catalog.registration import register
 from daemon.config import load_settings
-from daemon.matching.compare import MATCHER_VERSION, Analysis
+from daemon.matching.compare import ANALYSIS_VERSION, MATCHER_VERSION, Analysis
 from daemon.matching.competitor_index import CompetitorIndex
 from daemon.matching.competitor_verify import stored_fingerprint, verify
 from daemon.matching.features import FEATURE_SIDE
@@ -101,7 +101,7 @@ def fill_store(store: Store, size: int) -> tuple[dict[int, int], dict]:
                 store.image_fetched(store_id, {"sha256": sha, "content_type": "image/jpeg",
                                                "size_bytes": len(thumb), "width": im.width,
                                                "height": im.height},
-                                    blob, MATCHER_VERSION, thumb)
+                                    blob, ANALYSIS_VERSION, thumb)
                 ids[plan_id] = store_id
         log(f"  stored {len(ids):,}/{size:,} images ({_load()})")
     return ids, {"store_s": time.perf_counter() - t0, "recomputed": recomputed,
@@ -220,7 +220,8 @@ def run(size: int, n_photos: int, workdir: Path) -> dict:
             elif step != "reverse":
                 log(f"  unexpected step during the reverse pass: {step} {done}/{total}")
 
-        sample = store.photos_to_reverse_match_with_times(MATCHER_VERSION, NAIVE_PHOTOS)
+        sample = store.photos_to_reverse_match_with_times(MATCHER_VERSION, ANALYSIS_VERSION,
+                                                          NAIVE_PHOTOS)
         log(f"reverse bench: reverse pass over {res['registered']:,} photos ({_load()})")
         t, c = time.perf_counter(), time.process_time()
         counts = pipeline.reverse_match(limit=10_000, progress=progress)

@@ -14,7 +14,7 @@ from PIL import Image
 
 from daemon.catalog.registration import register
 from daemon.config import load_settings
-from daemon.matching.compare import MATCHER_VERSION, analyse
+from daemon.matching.compare import ANALYSIS_VERSION, analyse
 from daemon.matching.imageio import make_thumbnail
 from daemon.monitor.pipeline import Pipeline
 from daemon.store import Store
@@ -45,7 +45,7 @@ def _seen(store: Store, pipeline: Pipeline, n: int, data: bytes) -> int:
     [row] = store.claim_due_images(1)
     a = analyse(data)
     store.image_fetched(row["id"], {"sha256": a.sha256, "width": a.width, "height": a.height},
-                        a.fingerprint.to_bytes(), MATCHER_VERSION, make_thumbnail(data))
+                        a.fingerprint.to_bytes(), ANALYSIS_VERSION, make_thumbnail(data))
     pipeline.competitors.add(row["id"], a.fingerprint.phash, a.features.descriptors,
                              a.features.points)
     return row["id"]

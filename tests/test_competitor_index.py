@@ -357,7 +357,7 @@ def test_a_torn_record_and_a_lost_snapshot_are_recovered(world, tmp_path, small_
 def test_an_index_of_the_previous_format_is_rebuilt(tmp_path) -> None:
     directory = tmp_path / "idx"
     directory.mkdir()
-    old = competitor_files.MAGIC + np.array([1, ci.MATCHER_VERSION, 128], "<u4").tobytes()
+    old = competitor_files.MAGIC + np.array([1, ci.ANALYSIS_VERSION, 128], "<u4").tobytes()
     (directory / "records.bin").write_bytes(old + bytes(4120))
     index = ci.CompetitorIndex(directory)
     assert len(index) == 0 and index.reset_on_load

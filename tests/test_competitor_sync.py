@@ -9,7 +9,7 @@ from PIL import Image
 from daemon.catalog.registration import register
 from daemon.config import load_settings
 from daemon.demo.shop import DemoItem, DemoShop, item_page, jpeg
-from daemon.matching.compare import MATCHER_VERSION
+from daemon.matching.compare import ANALYSIS_VERSION, MATCHER_VERSION
 from daemon.matching.competitor_index import CompetitorIndex
 from daemon.monitor.ingest import ingest_page
 from daemon.monitor.pipeline import Pipeline
@@ -79,7 +79,7 @@ def test_reverse_pass_skips_what_the_forward_pass_compared(env, shop, photos_dir
     # not compared: b's copy (older matcher) and a's copy (matched before c existed)
     store.set_image_matched_against(1, MATCHER_VERSION - 1, 10**6)
     register(store, [c])
-    [row] = store.photos_to_reverse_match_with_times(MATCHER_VERSION, 10)
+    [row] = store.photos_to_reverse_match_with_times(MATCHER_VERSION, ANALYSIS_VERSION, 10)
     assert row["id"] == 3
     assert store.count_uncovered_images(3, row["fp_created_at"], MATCHER_VERSION) == 2
     again = pipeline.reverse_match()
@@ -94,8 +94,8 @@ def test_index_is_rebuilt_from_thumbnails_after_a_version_change(env, shop,
     pipeline.run_once()
     assert len(pipeline.competitors) == 1
     pipeline.competitors.close()
-    # the next start runs another matcher version: the saved index is of no use
-    fresh = CompetitorIndex(settings.data_dir / "competitor-index", version=MATCHER_VERSION + 1)
+    # the next start analyses images otherwise: the saved index is of no use
+    fresh = CompetitorIndex(settings.data_dir / "competitor-index", version=ANALYSIS_VERSION + 1)
     pipeline.competitors = fresh
     seen = []
     result = pipeline.sync_competitor_index(progress=lambda *p: seen.append(p))
@@ -103,3 +103,22 @@ def test_index_is_rebuilt_from_thumbnails_after_a_version_change(env, shop,
     assert seen == [("index", 1, 1)]
     register(store, [a])
     assert pipeline.reverse_match()["alerts"] == 1  # found through the rebuilt index
+
+
+def test_a_new_decision_rule_redoes_the_matches_not_the_analyses(env, shop, photos_dir,
+                                                                  monkeypatch) -> None:
+    """A rule revision (MATCHER_VERSION) re-matches both ways through the saved index; the
+    originals are not re-read and the index is not rebuilt (ANALYSIS_VERSION unchanged)."""
+    settings, store, pipeline = env
+    a = sorted((photos_dir / "clothing" / "shirt").glob("*.jpg"))[0]
+    register(store, [a])
+    _push(settings, store, shop, "1005000000000904", {"Sd.jpg": _copy(a)})
+    assert pipeline.run_once()["fetch"]["alerts"] == 1
+    pipeline.competitors.close()
+    monkeypatch.setattr("daemon.monitor.pipeline.MATCHER_VERSION", MATCHER_VERSION + 1)
+    nxt = Pipeline(settings, store, fetcher=pipeline.fetcher)
+    assert nxt.upgrade_fingerprints()["upgraded"] == 0
+    assert len(store.images_to_match(MATCHER_VERSION + 1, 10)) == 1
+    again = nxt.reverse_match()
+    assert again["photos"] == 1 and not nxt.competitors.reset_on_load
+    assert len(nxt.competitors) == 1

@@ -19,7 +19,7 @@ from pathlib import Path
 from PIL import Image, UnidentifiedImageError
 
 from daemon.catalog.c2pa import read_credentials
-from daemon.matching.compare import MATCHER_VERSION, analyse
+from daemon.matching.compare import ANALYSIS_VERSION, analyse
 from daemon.matching.exif import read_exif
 from daemon.matching.fingerprint import preload as preload_fingerprints
 from daemon.matching.imageio import MAX_FILE_BYTES, ImageError
@@ -124,7 +124,7 @@ def _store_prepared(store: Store, prepared: Prepared, shoot: str | None) -> tupl
         return "duplicate", {"path": info["path"], "id": known["id"], "same_as": known["path"]}
     if outcome == "failed":
         return "failed", info
-    photo_id, created = store.add_photo(info, fingerprint, features, MATCHER_VERSION,
+    photo_id, created = store.add_photo(info, fingerprint, features, ANALYSIS_VERSION,
                                         shoot=shoot)
     if not created:  # the same bytes twice in one batch, or another process was quicker
         return "duplicate", {"path": info["path"], "id": photo_id, "same_as": info["path"]}

@@ -13,6 +13,7 @@ import cv2
 import numpy as np
 
 from daemon.matching.features import Features, GeoMatch
+from daemon.matching.fingerprint import Fingerprint
 
 
 @dataclass(frozen=True, slots=True)
@@ -187,3 +188,10 @@ def coverage(fa: Features, fb: Features, geo: GeoMatch, cells: int = 6) -> float
     inside = (xb >= 0) & (xb < fb.width) & (yb >= 0) & (yb < fb.height)
     bearing = cell_ids(pts[inside])
     return len(cell_ids(geo.points_a) & bearing) / max(1, len(bearing))
+
+
+def grid_appearance(a: Fingerprint, b: Fingerprint, mirrored: bool) -> Appearance:
+    """Colour agreement of two fingerprints' colour grids, frame to frame (hash layer)."""
+    ga = a.grid_array(mirror=mirrored).reshape(-1, 3).astype(np.float32)
+    gb = b.grid_array().reshape(-1, 3).astype(np.float32)
+    return colour_fit(ga, gb)

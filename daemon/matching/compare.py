@@ -21,8 +21,8 @@ from PIL import Image
 from daemon.matching.appearance import (
     Appearance,
     appearance,
-    colour_fit,
     coverage,
+    grid_appearance,
     keypoint_residuals,
 )
 from daemon.matching.features import (
@@ -41,18 +41,21 @@ from daemon.matching.fingerprint import (
     FINGERPRINT_VERSION,
     Fingerprint,
     fingerprint_image,
-    hamming64,
-    hamming_bytes,
+    hash_distances,
 )
 from daemon.matching.foreground import product_mask
 from daemon.matching.imageio import Source, decode, load_image
-from daemon.matching.verify import MIN_CORE_INLIERS, ProductCheck, product_check
+from daemon.matching.verify import MIN_CORE_INLIERS, ProductCheck, part_motion, product_check
 
 Kind = Literal["copy", "similar"]
 
-# Bump when the decision rule, fingerprints or features change: stored analyses and
-# past match results made with another version are redone.
-MATCHER_VERSION = FINGERPRINT_VERSION * 1000 + FEATURES_VERSION * 10 + 5
+# What analyse() stores (fingerprints, features, product mask) last changed with rule
+# revision 5: stored analyses, the catalog index and the competitor index are of this
+# version, redone when it changes. MATCHER_VERSION also counts the decision rule's
+# revisions: past match results of another are redone, but not every original re-read
+# nor an index of 10^5 images rebuilt for a rule change.
+ANALYSIS_VERSION = FINGERPRINT_VERSION * 1000 + FEATURES_VERSION * 10 + 5
+MATCHER_VERSION = FINGERPRINT_VERSION * 1000 + FEATURES_VERSION * 10 + 6
 
 # -- thresholds (chosen on bench/robustness.py; figures in docs/MATCHING.md) ----------
 # Hash layer: candidates have pHash AND PDQ close (pHash <= 10 alone: 0.06% false
@@ -111,6 +114,13 @@ PRODUCT_MIN_SPREAD = 0.08
 # blouse vs jeans on one sheet: 41-49 inliers, 25% occluded; copies seen over 20%: banners,
 # 155+ inliers).
 PRODUCT_MAX_OCCLUDED, OCCLUDED_FEW_INLIERS = 0.2, 100
+# Under FEW_INLIERS, two similarities (one a half of the inliers each) fitting this much
+# better than one, with an F statistic over PART_MOTION_F, say the parts moved apart: the
+# scene was re-shot (verify.part_motion). 367 copies under 130 inliers: ratio <= 1.15 but
+# one (1.24, F 6.9, 24 inliers), F <= 6.9; the same sandals laid down again on the same
+# carpet: 1.22-1.37, F 11-25 (a `copy` at 7x10^4 competitor images). A perspective tilt
+# bends a copy too (1.4-1.65), but only copies with 200+ inliers showed it.
+MAX_PART_MOTION, PART_MOTION_F = 1.15, 10.0
 # Above this many inliers, feature matching stops early (no mirrored try needed).
 SURE_INLIERS = 60
 
@@ -218,17 +228,6 @@ def analyse(src: Source | Image.Image, mirror: bool = True, product: bool = True
                     features=feats, features_mirror=feats_mirror)
 
 
-def hash_distances(a: Fingerprint, b: Fingerprint) -> dict[str, Any]:
-    """pHash/dHash/PDQ distances, straight and mirrored; `mirrored` when the flip is closer."""
-    straight = (hamming64(a.phash, b.phash), hamming64(a.dhash, b.dhash),
-                hamming_bytes(a.pdq, b.pdq))
-    flipped = (hamming64(a.phash_mirror, b.phash), hamming64(a.dhash_mirror, b.dhash),
-               hamming_bytes(a.pdq_mirror, b.pdq))
-    mirrored = sum(flipped) < sum(straight)
-    ph, dh, pdq = flipped if mirrored else straight
-    return {"phash": ph, "dhash": dh, "pdq": pdq, "mirrored": mirrored}
-
-
 def _global_colour_ok(app: Appearance, inliers: int) -> bool:
     """The overlap follows one global colour change, bar overlays (see Appearance)."""
     if not (app.cells > 0 and MIN_LUMA_GAIN <= app.luma_gain <= MAX_LUMA_GAIN
@@ -326,6 +325,7 @@ def measurements(a: Analysis, b: Analysis) -> dict[str, Any]:
         ev.update(appearance(fa, fb, geo).to_details())
         ev["coverage"] = round(coverage(fa, fb, geo), 3)
         ev["scale"] = round(float(np.sqrt(abs(np.linalg.det(geo.transform[:, :2])))), 3)
+        ev["part_motion"] = [round(x, 3) for x in part_motion(geo)]
         pc = product_check(fa, fb, geo, few=geo.inliers < SIMILAR_INLIERS)
         if pc is not None:
             ev.update(pc.to_details())
@@ -376,6 +376,11 @@ def compare(a: Analysis, b: Analysis, mirrored: bool | None = None) -> MatchResu
             details["inlier_residuals"] = [round(r, 1) for r in kp]
             is_copy = _product_ok(pc, kp, geo.inliers)
             plausible = pc.on_product >= PRODUCT_MIN_INLIERS
+        if is_copy and geo.inliers < FEW_INLIERS:
+            # one picture moves as one: halves that moved apart are the scene re-shot
+            ratio, f = part_motion(geo)
+            details["part_motion"] = [round(ratio, 3), round(f, 1)]
+            is_copy = ratio <= MAX_PART_MOTION or f <= PART_MOTION_F
         if is_copy:
             details["layer"] = "features"
             return MatchResult(True, "copy", round(max(score, hash_score if near else 0), 4),
@@ -389,12 +394,5 @@ def compare(a: Analysis, b: Analysis, mirrored: bool | None = None) -> MatchResu
     return MatchResult(False, None, 0.0, details)
 
 
-def grid_appearance(a: Fingerprint, b: Fingerprint, mirrored: bool) -> Appearance:
-    """Colour agreement of two fingerprints' colour grids, frame to frame (hash layer)."""
-    ga = a.grid_array(mirror=mirrored).reshape(-1, 3).astype(np.float32)
-    gb = b.grid_array().reshape(-1, 3).astype(np.float32)
-    return colour_fit(ga, gb)
-
-
-__all__ = ["MATCHER_VERSION", "Analysis", "MatchResult", "analyse", "compare", "hash_distances",
-           "best_geometry", "Appearance", "appearance", "grid_appearance"]
+__all__ = ["ANALYSIS_VERSION", "MATCHER_VERSION", "Analysis", "MatchResult", "analyse", "compare",
+           "hash_distances", "best_geometry", "Appearance", "appearance", "grid_appearance"]

@@ -30,7 +30,7 @@ import numpy as np
 
 from daemon.files import atomic_write
 from daemon.matching.allocator import map_large_blocks
-from daemon.matching.compare import HASH_PHASH_MAX, MATCHER_VERSION, Analysis
+from daemon.matching.compare import ANALYSIS_VERSION, HASH_PHASH_MAX, Analysis
 from daemon.matching.competitor_files import (
     header,
     pending_dtype,
@@ -39,6 +39,7 @@ from daemon.matching.competitor_files import (
     record_dtype,
 )
 from daemon.matching.competitor_ivf import (
+    deepen,
     flat_contents,
     ivf_contents,
     new_ivf,
@@ -75,6 +76,8 @@ MIRROR_QUERY_DESCRIPTORS = 500
 # plain backdrops are near hundreds of images and out-voted cropped copies (MATCHING.md).
 VOTE_NEIGHBOURS = 16
 VOTE_DISTANCE = 36
+# A query descriptor whose 16 are all that near searches this deep (competitor_ivf.deepen).
+DEEP_NEIGHBOURS = int(os.environ.get("PG_DEEP", "16"))
 # Exact search until TRAIN_FROM descriptors, then an inverted file of NLIST lists (they
 # grow linearly: 24k entries at 10^6 images), NPROBE probed. Many small lists, many probed:
 # at the same entries scanned, 8,192 lists x 8 probes put 53% of a copy's matching pairs
@@ -108,7 +111,7 @@ class CompetitorIndex:
     """
 
     def __init__(self, directory: Path | None, keep: int = KEEP,
-                 version: int = MATCHER_VERSION) -> None:
+                 version: int = ANALYSIS_VERSION) -> None:
         if not 0 < keep < 1 << ID_SHIFT:
             raise ValueError(f"keep must be 1-{(1 << ID_SHIFT) - 1} descriptors, not {keep}")
         self.directory = Path(directory) if directory is not None else None
@@ -367,10 +370,12 @@ class CompetitorIndex:
                 for a, b in zip(bounds[:-1], bounds[1:], strict=True)]
 
     def _search(self, q: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        """The VOTE_NEIGHBOURS nearest of each query descriptor (caller holds the lock)."""
-        if self._ivf is None:
-            return self._flat.search(q, VOTE_NEIGHBOURS)
-        return search_by_list(self._ivf, q, VOTE_NEIGHBOURS)
+        """The VOTE_NEIGHBOURS nearest of each query descriptor, DEEP_NEIGHBOURS of those
+        whose neighbours are all within VOTE_DISTANCE (caller holds the lock)."""
+        ivf = self._ivf
+        return deepen(self._flat.search if ivf is None else
+                      (lambda x, k: search_by_list(ivf, x, k)), q, VOTE_NEIGHBOURS,
+                      DEEP_NEIGHBOURS, VOTE_DISTANCE)
 
     def candidates(self, analysis: Analysis, limit: int = MAX_CANDIDATES) -> list[Candidate]:
         """Indexed images to verify against `analysis`: close pHash first, then the voted

@@ -136,3 +136,14 @@ def hamming64(a: int, b: int) -> int:
 def hamming_bytes(a: bytes, b: bytes) -> int:
     """Bits that differ between two equal-length hashes (PDQ)."""
     return (int.from_bytes(a, "big") ^ int.from_bytes(b, "big")).bit_count()
+
+
+def hash_distances(a: Fingerprint, b: Fingerprint) -> dict[str, int | bool]:
+    """pHash/dHash/PDQ distances, straight and mirrored; `mirrored` when the flip is closer."""
+    straight = (hamming64(a.phash, b.phash), hamming64(a.dhash, b.dhash),
+                hamming_bytes(a.pdq, b.pdq))
+    flipped = (hamming64(a.phash_mirror, b.phash), hamming64(a.dhash_mirror, b.dhash),
+               hamming_bytes(a.pdq_mirror, b.pdq))
+    mirrored = sum(flipped) < sum(straight)
+    ph, dh, pdq = flipped if mirrored else straight
+    return {"phash": ph, "dhash": dh, "pdq": pdq, "mirrored": mirrored}

@@ -21,8 +21,8 @@ import numpy as np
 
 from daemon.files import atomic_write
 from daemon.matching.compare import (
+    ANALYSIS_VERSION,
     HASH_PHASH_MAX,
-    MATCHER_VERSION,
     MIN_INLIERS,
     SURE_INLIERS,
     Analysis,
@@ -134,18 +134,18 @@ class DescriptorIndex:
             with atomic_write(self.cache) as f:
                 np.savez(f, index=faiss.serialize_index_binary(self._ivf),
                          photos=self._manifest(), trained_on=self._trained_on,
-                         version=MATCHER_VERSION)
+                         version=ANALYSIS_VERSION)
         except OSError as exc:  # a full disk costs a retraining at the next start, no more
             log.warning("could not save the catalog index to %s: %s", self.cache, exc)
 
     def _load_cache(self) -> None:
-        """Reuse the IVF an earlier run saved (same matcher version), then bring it up to
+        """Reuse the IVF an earlier run saved (same analysis version), then bring it up to
         date: photos removed, added or changed since are taken out or put in."""
         if self.cache is None or not self.cache.exists():
             return
         try:
             with np.load(self.cache, allow_pickle=False) as saved:
-                if int(saved["version"]) != MATCHER_VERSION:
+                if int(saved["version"]) != ANALYSIS_VERSION:
                     return
                 ivf = faiss.deserialize_index_binary(saved["index"])
                 photos, trained_on = saved["photos"], int(saved["trained_on"])

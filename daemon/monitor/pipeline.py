@@ -20,7 +20,7 @@ from pathlib import Path
 
 import scraper
 from daemon.config import Settings
-from daemon.matching.compare import MATCHER_VERSION, Analysis, analyse
+from daemon.matching.compare import ANALYSIS_VERSION, MATCHER_VERSION, Analysis, analyse
 from daemon.matching.competitor_index import CompetitorIndex
 from daemon.matching.competitor_verify import thumbnail_descriptors
 from daemon.matching.imageio import ImageError, make_thumbnail
@@ -70,20 +70,20 @@ class Pipeline:
         with self._load_lock:
             added = 0
             for row in self.store.photo_fingerprints(since_id=self._loaded_photo_id):
-                if row["version"] == MATCHER_VERSION:
+                if row["version"] == ANALYSIS_VERSION:
                     self.matcher.add_stored(row["photo_id"], row["data"], row["features"])
                     added += 1
                 self._loaded_photo_id = row["photo_id"]
             return added
 
     def upgrade_fingerprints(self, limit: int = 50, progress: Progress | None = None) -> dict:
-        """Recompute catalog fingerprints made by an older matcher, from the original files.
+        """Recompute catalog analyses of an older ANALYSIS_VERSION, from the original files.
 
         A file that is gone or changed since registration cannot be recomputed: it keeps
         matching by SHA-256 only, and the log says so.
         """
         counts = {"upgraded": 0, "unavailable": 0}
-        rows = self.store.photos_with_stale_fingerprints(MATCHER_VERSION, limit)
+        rows = self.store.photos_with_stale_fingerprints(ANALYSIS_VERSION, limit)
         for done, row in enumerate(rows, start=1):
             try:
                 data = Path(row["path"]).read_bytes()
@@ -96,7 +96,7 @@ class Pipeline:
                             row["id"], row["path"], exc)
                 continue
             self.store.update_photo_fingerprint(row["id"], analysis.fingerprint.to_bytes(),
-                                                analysis.features_bytes(), MATCHER_VERSION)
+                                                analysis.features_bytes(), ANALYSIS_VERSION)
             with self._load_lock:
                 self.matcher.add(row["id"], analysis)
             counts["upgraded"] += 1
@@ -155,7 +155,7 @@ class Pipeline:
                 "height": analysis.height, "etag": result.etag,
                 "last_modified": result.last_modified, "http_date": result.date}
         self.store.image_fetched(row["id"], meta, analysis.fingerprint.to_bytes(),
-                                 MATCHER_VERSION, thumb)
+                                 ANALYSIS_VERSION, thumb)
         note_first_seen(self.store, row["id"])  # provenance ledger, first fetch only
         self.competitors.add(row["id"], analysis.fingerprint.phash, *index_entry)
         alerts = self._match_image(row["id"], analysis)
@@ -269,7 +269,8 @@ class Pipeline:
         """
         self.refresh_catalog()
         self.sync_competitor_index(progress)
-        photos = self.store.photos_to_reverse_match_with_times(MATCHER_VERSION, limit)
+        photos = self.store.photos_to_reverse_match_with_times(MATCHER_VERSION, ANALYSIS_VERSION,
+                                                                limit)
         counts = {"photos": len(photos), "alerts": 0, "verified": 0}
         lock = threading.Lock()
         done = [0]

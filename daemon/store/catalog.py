@@ -90,13 +90,15 @@ class CatalogStore(StoreBase):
         for row in cur:
             yield dict(row)
 
-    def photos_to_reverse_match(self, version: int, limit: int = 100) -> list[dict]:
-        """Catalog photos not yet matched against every competitor image with `version`."""
+    def photos_to_reverse_match(self, version: int, analysis_version: int,
+                                limit: int = 100) -> list[dict]:
+        """Catalog photos not yet matched against every competitor image with matcher
+        `version`, whose stored analysis is of `analysis_version` (others wait for it)."""
         return self._q(
             "SELECT p.id, p.taken_at, p.registered_at, f.data, f.features FROM photos p "
             "JOIN fingerprints f ON f.photo_id = p.id "
             "WHERE p.reverse_matched_version < ? AND f.version = ? ORDER BY p.id LIMIT ?",
-            (version, version, limit),
+            (version, analysis_version, limit),
         )
 
     def photos_with_stale_fingerprints(self, version: int, limit: int = 50) -> list[dict]:

@@ -47,13 +47,14 @@ class CompetitorStore(StoreBase):
                 "UPDATE images SET matched_version = ?, matched_photo_max = ?, matched_at = ? "
                 "WHERE id = ?", (version, photo_max, now_iso(), image_id))
 
-    def photos_to_reverse_match_with_times(self, version: int, limit: int = 100) -> list[dict]:
+    def photos_to_reverse_match_with_times(self, version: int, analysis_version: int,
+                                           limit: int = 100) -> list[dict]:
         """photos_to_reverse_match, with when each fingerprint was written (for dedup)."""
         return self._q(
             "SELECT p.id, f.data, f.features, f.created_at AS fp_created_at FROM photos p "
             "JOIN fingerprints f ON f.photo_id = p.id "
             "WHERE p.reverse_matched_version < ? AND f.version = ? ORDER BY p.id LIMIT ?",
-            (version, version, limit))
+            (version, analysis_version, limit))
 
     def uncovered_images(self, image_ids: list[int], photo_id: int, fp_created_at: str,
                          version: int) -> list[dict]:
