@@ -46,6 +46,7 @@ from bench.competitor_set import (
 from bench.robustness import SAME_PHOTO_PHASH, log, one_core
 from daemon.matching.compare import ANALYSIS_VERSION, Analysis, analyse, compare
 from daemon.matching.competitor_index import CompetitorIndex
+from daemon.matching.competitor_shortlist import hash_only
 from daemon.matching.competitor_verify import (
     AnalysisCache,
     thumbnail_analysis,
@@ -242,7 +243,8 @@ def measure(index: CompetitorIndex, thumbs: Thumbs, plan, copies: dict, origs: l
         t = time.perf_counter()
         shortlisted = index.candidates(a)
         cands = [c.image_id for c in shortlisted]
-        found = {i for i, r in verify(a, thumbs.rows(cands), index.analyses) if r.kind == "copy"}
+        found = {i for i, r in verify(a, thumbs.rows(cands), index.analyses,
+                                      hash_only(shortlisted)) if r.kind == "copy"}
         t_orig.append(time.perf_counter() - t)
         by_id = {c.image_id: c for c in shortlisted}
         for image_id, tier in copies[o]:
@@ -261,11 +263,14 @@ def measure(index: CompetitorIndex, thumbs: Thumbs, plan, copies: dict, origs: l
         shortlisted = index.candidates(a)
         cands = [c.image_id for c in shortlisted]
         t_cand.append(time.perf_counter() - t)
-        hits = list(verify(a, thumbs.rows(cands), index.analyses))
+        looked = index.analyses.hits + index.analyses.misses
+        hits = list(verify(a, thumbs.rows(cands), index.analyses, hash_only(shortlisted)))
         t_un.append(time.perf_counter() - t)
-        n_cands.append(len(cands))
+        # verified: every candidate verify() did not rule out by its stored fingerprint
+        n_cands.append(index.analyses.hits + index.analyses.misses - looked)
         dump.append({"unrelated": Path(u).name, "ms": round(1000 * t_un[-1], 1),
                      "search_ms": round(1000 * t_cand[-1], 1), "candidates": len(cands),
+                     "verified": n_cands[-1],
                      "near": sum(c.near for c in shortlisted),
                      "inliers": [c.inliers for c in shortlisted],
                      "hits": [[i, r.kind, r.details.get("inliers")] for i, r in hits]})

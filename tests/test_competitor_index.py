@@ -379,3 +379,23 @@ def test_verified_analyses_are_reused_until_the_image_changes(world) -> None:
     image_id = cands[0]["id"]
     index.add(image_id, *entries[image_id])
     assert index.analyses.get(image_id, (cands[0]["sha256"], False)) is None
+
+
+def test_a_close_phash_alone_is_verified_only_when_the_hash_layer_could_decide(world) -> None:
+    """hash_only candidates (no geometry agreed) are ruled out by their stored fingerprint unless
+    the hash layer could call them a copy (pHash and PDQ all but equal): no thumbnail is
+    analysed for the others."""
+    originals, rows, _ = world
+    query = originals[0]
+    copy_row, other_row = rows[0], rows[-1]  # an edit of originals[0]; another photo
+    both = [copy_row, other_row]
+    cache = ci.AnalysisCache()
+    found = dict(verify(query, both, cache, hash_only={copy_row["id"], other_row["id"]}))
+    assert cache.misses == 1 and copy_row["id"] in found  # a re-encoded copy: hash-exact
+    cache = ci.AnalysisCache()
+    list(verify(query, both, cache))  # shortlisted by votes: both are analysed
+    assert cache.misses == 2
+    # an old fingerprint (none of this version) cannot rule anything out
+    cache = ci.AnalysisCache()
+    list(verify(query, [{**other_row, "data": b"old"}], cache, hash_only={other_row["id"]}))
+    assert cache.misses == 1

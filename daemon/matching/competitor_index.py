@@ -10,8 +10,8 @@ On disk (a directory in the data dir; layouts in competitor_files): records.bin,
 per image added (id, pHash, positions); pending.bin, the descriptors of the records no
 snapshot holds yet (emptied at each snapshot: on disk once); ivf-<records>.faiss +
 ivf.json, the trained inverted file and how many records it holds (a restart reads it
-and replays the pending records after it). Another format or matcher version empties the
-directory, and a record whose descriptors are in neither file (a lost snapshot) is
+and replays the pending records after it). Another format or analysis version empties
+the directory, and a record whose descriptors are in neither file (a lost snapshot) is
 dropped: the owner re-adds those images from their thumbnails (monitor/competitor_sync).
 """
 
@@ -39,7 +39,6 @@ from daemon.matching.competitor_files import (
     record_dtype,
 )
 from daemon.matching.competitor_ivf import (
-    deepen,
     flat_contents,
     ivf_contents,
     new_ivf,
@@ -74,20 +73,18 @@ MIRROR_QUERY_DESCRIPTORS = 500
 # nearest only: one photo copied by many stores must get all its copies voted. Not all
 # within reach (a range count, weighted by how many images a descriptor reaches or not):
 # plain backdrops are near hundreds of images and out-voted cropped copies (MATCHING.md).
-VOTE_NEIGHBOURS = 16
+# 32, not 16: at 7x10^4 real images 82% of a query's descriptors have 16 stored ones
+# within 36 bits (a photo's other copies, same-shoot images), which crowded the weaker
+# copies out: tier C 3.06 points under pairwise with 16, 1.39 with 32 or 64; the search
+# costs 196 / 214 / 259 ms (MATCHING.md).
+VOTE_NEIGHBOURS = 32
 VOTE_DISTANCE = 36
-# A query descriptor whose 16 are all that near searches this deep (competitor_ivf.deepen).
-DEEP_NEIGHBOURS = int(os.environ.get("PG_DEEP", "16"))
-# Exact search until TRAIN_FROM descriptors, then an inverted file of NLIST lists (they
-# grow linearly: 24k entries at 10^6 images), NPROBE probed. Many small lists, many probed:
-# at the same entries scanned, 8,192 lists x 8 probes put 53% of a copy's matching pairs
-# in a probed list, 2,048 x 2 38% (tier C 98.3 vs 96.7% on the 10^4 set); 7 probes keep C
-# (D -0.6) for 10% less search (MATCHING.md). Binary k-means, TRAIN_ITERATIONS rounds,
-# outside the lock (1-3 minutes of one core): on TRAIN_PER_LIST descriptors a list (exact
-# search costs ~0.5 s a query at 80k), then on RETRAIN_PER_LIST (faiss's advice) once there
-# are that many, all re-filed. An older version's inverted file of another size is too,
-# unless it holds over RETRAIN_UNTIL (re-filing takes minutes), probed meanwhile at the
-# same share.
+# Exact search until TRAIN_FROM descriptors, then an inverted file of NLIST lists, NPROBE
+# probed: many small lists, many probed (8,192 x 8 put 53% of a copy's matching pairs in a
+# probed list, 2,048 x 2 38%; 7 probes: 10% less search; MATCHING.md). Binary k-means,
+# TRAIN_ITERATIONS rounds, outside the lock: on TRAIN_PER_LIST descriptors a list, then on
+# RETRAIN_PER_LIST (faiss's advice) once there are that many, all re-filed; an older
+# version's file of another size too, unless over RETRAIN_UNTIL (probed at the same share).
 NLIST = 8192
 TRAIN_PER_LIST = 10
 TRAIN_FROM = NLIST * TRAIN_PER_LIST
@@ -370,12 +367,10 @@ class CompetitorIndex:
                 for a, b in zip(bounds[:-1], bounds[1:], strict=True)]
 
     def _search(self, q: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        """The VOTE_NEIGHBOURS nearest of each query descriptor, DEEP_NEIGHBOURS of those
-        whose neighbours are all within VOTE_DISTANCE (caller holds the lock)."""
-        ivf = self._ivf
-        return deepen(self._flat.search if ivf is None else
-                      (lambda x, k: search_by_list(ivf, x, k)), q, VOTE_NEIGHBOURS,
-                      DEEP_NEIGHBOURS, VOTE_DISTANCE)
+        """The VOTE_NEIGHBOURS nearest of each query descriptor (caller holds the lock)."""
+        if self._ivf is None:
+            return self._flat.search(q, VOTE_NEIGHBOURS)
+        return search_by_list(self._ivf, q, VOTE_NEIGHBOURS)
 
     def candidates(self, analysis: Analysis, limit: int = MAX_CANDIDATES) -> list[Candidate]:
         """Indexed images to verify against `analysis`: close pHash first, then the voted

@@ -6,7 +6,6 @@ talks to faiss.
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from typing import Any
 
 import faiss
@@ -75,21 +74,3 @@ def search_by_list(ivf: Any, q: np.ndarray, k: int) -> tuple[np.ndarray, np.ndar
     back = np.empty_like(order)
     back[order] = np.arange(len(order))
     return dist[back], labels[back]
-
-
-def deepen(search: Callable[[np.ndarray, int], tuple[np.ndarray, np.ndarray]], q: np.ndarray,
-           k: int, deep: int, max_distance: int) -> tuple[np.ndarray, np.ndarray]:
-    """search(q, k), and search(q, deep) again for the query descriptors whose k-th nearest
-    is still within max_distance: a descriptor many images share (a photo copied by dozens
-    of stores) would otherwise give its votes to the closest copies only, and a copy
-    further off (a crop enlarged, recompressed) none. (n, deep) arrays, padded with -1.
-    """
-    dist, labels = search(q, k)
-    full = np.flatnonzero(dist[:, -1] <= max_distance) if deep > k and len(q) else []
-    if not len(full):
-        return dist, labels
-    more_dist, more_labels = search(np.ascontiguousarray(q[full]), deep)
-    dist = np.pad(dist, ((0, 0), (0, deep - k)), constant_values=np.iinfo(dist.dtype).max)
-    labels = np.pad(labels, ((0, 0), (0, deep - k)), constant_values=-1)
-    dist[full], labels[full] = more_dist, more_labels
-    return dist, labels

@@ -13,6 +13,7 @@ photo nobody copied. Chosen on bench/competitor_index.py (docs/MATCHING.md).
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 import cv2
@@ -152,3 +153,13 @@ def shortlist(near: set[int], sides: list[tuple[Votes, np.ndarray, bool]],
     ranked = sorted((-inl, -v, i, m) for i, (inl, v, m) in best.items()
                     if i not in near and inl >= GEO_MIN_INLIERS)
     return out + [Candidate(i, -nv, m, False, -ni) for ni, nv, i, m in ranked[:limit]]
+
+
+def hash_only(candidates: Iterable[Candidate]) -> set[int]:
+    """Ids shortlisted for a close pHash alone, without GEO_MIN_INLIERS votes agreeing on a
+    geometry: only the hash layer can make them a copy (competitor_verify.verify checks
+    their stored fingerprint for it first). A plain or pale photo has a hundred such
+    images at 7x10^4 (125 verified for one unrelated query, ~60-80 ms each, none a match);
+    of the 2,160 copies there, the 6 found with fewer agreeing votes were all pHash 0-2,
+    PDQ 16-32 (the hash layer's)."""
+    return {c.image_id for c in candidates if c.near and c.inliers < GEO_MIN_INLIERS}

@@ -11,14 +11,21 @@ from __future__ import annotations
 
 import threading
 from collections import OrderedDict
-from collections.abc import Hashable, Iterable, Iterator, Mapping
+from collections.abc import Container, Hashable, Iterable, Iterator, Mapping
 from typing import Any
 
 import cv2
 import numpy as np
 from PIL import Image
 
-from daemon.matching.compare import Analysis, MatchResult, compare
+from daemon.matching.compare import (
+    EXACT_PDQ_MAX,
+    EXACT_PHASH_MAX,
+    Analysis,
+    MatchResult,
+    compare,
+    hash_distances,
+)
 
 # The ORB detector and the grid spread of features.py: the index's descriptors must be
 # the ones the query's features are made of, only chosen otherwise.
@@ -154,16 +161,34 @@ def index_entry(row: Mapping[str, Any]) -> tuple[int, np.ndarray, np.ndarray]:
     return (stored_fingerprint(row, im).phash, *index_descriptors(im))
 
 
+def _hash_exact(original: Analysis, row: Mapping[str, Any]) -> bool:
+    """Close enough for compare()'s hash layer to call it a copy (pHash and PDQ), from the
+    row's stored fingerprint; True when there is none of this version (compare() tells)."""
+    try:
+        fp = Fingerprint.from_bytes(row["data"]) if row.get("data") else None
+    except ValueError:
+        fp = None
+    if fp is None:
+        return True
+    d = hash_distances(original.fingerprint, fp)
+    return d["phash"] <= EXACT_PHASH_MAX and d["pdq"] <= EXACT_PDQ_MAX
+
+
 def verify(original: Analysis, rows: Iterable[Mapping[str, Any]],
-           cache: AnalysisCache | None = None) -> Iterator[tuple[int, MatchResult]]:
+           cache: AnalysisCache | None = None,
+           hash_only: Container[int] = frozenset()) -> Iterator[tuple[int, MatchResult]]:
     """(image id, result) for each candidate row that copies or resembles `original`.
 
     Unreadable thumbnails are skipped (they cannot be verified; the fetch records them).
     `cache` (the index's) keeps the thumbnails' analyses between queries, keyed by
     content (sha256), so a re-fetched image with new content is analysed again.
+    `hash_only`: ids shortlisted for a close pHash alone (competitor_shortlist.hash_only),
+    verified only when their stored fingerprint is close enough for the hash layer.
     """
     need_mirror = original.features_mirror is None
     for row in rows:
+        if int(row["id"]) in hash_only and not _hash_exact(original, row):
+            continue
         key = (row.get("sha256") or "", need_mirror)
         other = cache.get(int(row["id"]), key) if cache is not None else None
         if other is None:

@@ -13,6 +13,7 @@ from collections.abc import Callable
 
 from daemon.matching.compare import Analysis, MatchResult
 from daemon.matching.competitor_index import CompetitorIndex
+from daemon.matching.competitor_shortlist import hash_only
 from daemon.matching.competitor_verify import index_entry, verify
 from daemon.matching.imageio import ImageError
 from daemon.store import Store
@@ -67,12 +68,13 @@ def query_competitors(store: Store, index: CompetitorIndex, analysis: Analysis,
     candidate rows to verify (default: all of them; the reverse pass leaves out images
     the forward pass already compared with the photo).
     """
-    ids = [c.image_id for c in index.candidates(analysis)]
+    cands = index.candidates(analysis)
+    ids = [c.image_id for c in cands]
     if analysis.sha256:
         ids = list(dict.fromkeys(store.fetched_image_ids_by_sha(analysis.sha256) + ids))
     if not ids:
         return []
     rows = (rows_for or store.images_for_verify)(ids)
-    found = list(verify(analysis, rows, index.analyses))
+    found = list(verify(analysis, rows, index.analyses, hash_only(cands)))
     found.sort(key=lambda ir: (ir[1].kind != "copy", -ir[1].score, ir[0]))
     return found

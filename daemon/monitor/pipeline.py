@@ -78,10 +78,7 @@ class Pipeline:
 
     def upgrade_fingerprints(self, limit: int = 50, progress: Progress | None = None) -> dict:
         """Recompute catalog analyses of an older ANALYSIS_VERSION, from the original files.
-
-        A file that is gone or changed since registration cannot be recomputed: it keeps
-        matching by SHA-256 only, and the log says so.
-        """
+        One gone or changed since registration keeps matching by SHA-256 only (logged)."""
         counts = {"upgraded": 0, "unavailable": 0}
         rows = self.store.photos_with_stale_fingerprints(ANALYSIS_VERSION, limit)
         for done, row in enumerate(rows, start=1):
@@ -269,8 +266,8 @@ class Pipeline:
         """
         self.refresh_catalog()
         self.sync_competitor_index(progress)
-        photos = self.store.photos_to_reverse_match_with_times(MATCHER_VERSION, ANALYSIS_VERSION,
-                                                                limit)
+        photos = self.store.photos_to_reverse_match_with_times(MATCHER_VERSION,
+                                                                ANALYSIS_VERSION, limit)
         counts = {"photos": len(photos), "alerts": 0, "verified": 0}
         lock = threading.Lock()
         done = [0]
