@@ -1,6 +1,6 @@
 """The competitor index's record files: their layouts, and reading them after a crash.
 
-records.bin and pending.bin are a HEADER (magic, format, matcher version, descriptors
+records.bin and pending.bin are a HEADER (magic, format, analysis version, descriptors
 kept per image) followed by fixed-size records, appended one per image added, so a
 crash can only tear the last one (cut off on read).
 """

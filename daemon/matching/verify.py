@@ -12,7 +12,9 @@ only where the original's product mask (daemon.matching.foreground) says product
   follow that same model: a colour variant rendered on the same backdrop, or another
   garment shot on the same carpet, does not;
 - a share of the RANSAC inliers must lie on the product (inliers on the backdrop only
-  are a shared backdrop, not a copied photo).
+  are a shared backdrop, not a copied photo);
+- the inliers move as one picture (part_motion): halves that moved apart are the scene
+  re-shot, whatever the colours say.
 
 Thresholds and the figures behind them: docs/MATCHING.md ("The product region").
 """

@@ -1,8 +1,8 @@
 """Keeping the competitor index in step with the store, and querying it for one photo.
 
 The index (daemon.matching.competitor_index) gets each image as it is fetched; this
-module adds what it misses (images fetched before it existed, or every image after a
-matcher version change emptied it) from the stored thumbnails, and answers "which
+module adds what it misses (images fetched before it existed, or every image after
+an analysis version change emptied it) from the stored thumbnails, and answers "which
 stored images copy or resemble this photo" as index candidates verified by compare().
 """
 

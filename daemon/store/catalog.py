@@ -102,7 +102,7 @@ class CatalogStore(StoreBase):
         )
 
     def photos_with_stale_fingerprints(self, version: int, limit: int = 50) -> list[dict]:
-        """Photos fingerprinted by an older matcher: they need recomputing from the original."""
+        """Photos analysed by another analysis version: recomputed from the original."""
         return self._q(
             "SELECT p.id, p.path, p.sha256 FROM photos p JOIN fingerprints f "
             "ON f.photo_id = p.id WHERE f.version != ? ORDER BY p.id LIMIT ?",
