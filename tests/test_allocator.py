@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from daemon.matching.allocator import map_large_blocks
+from daemon.matching.allocator import map_large_blocks, mapped_while_growing
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -18,7 +18,7 @@ ROOT = Path(__file__).resolve().parents[1]
 GROW = textwrap.dedent("""
     import os, sys
     import faiss, numpy as np
-    from daemon.matching.allocator import map_large_blocks
+    from daemon.matching.allocator import map_large_blocks, mapped_while_growing
     if sys.argv[1] == "mapped":
         assert map_large_blocks()
     def rss():
@@ -53,3 +53,36 @@ def test_map_large_blocks_keeps_growing_lists_resident_at_their_size() -> None:
     # default: the doubled lists' unused halves and freed blocks stay resident
     assert heap > 1.25, heap
     assert mapped < 1.1, mapped
+
+
+# Allocates and fills a 1 MB array 200 times (an image-sized temporary) inside or after
+# mapped_while_growing(); prints the page faults it took.
+TEMPORARIES = textwrap.dedent("""
+    import resource, sys
+    import numpy as np
+    from daemon.matching.allocator import mapped_while_growing
+    def faults():
+        return resource.getrusage(resource.RUSAGE_SELF).ru_minflt
+    def churn():
+        before = faults()
+        for _ in range(200):
+            np.ones(1 << 20, np.uint8)
+        return faults() - before
+    with mapped_while_growing() as done:
+        assert done
+        inside = churn()
+    print(inside, churn())
+""")
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="glibc's mallopt")
+def test_temporaries_come_from_the_heap_again_once_the_lists_have_grown() -> None:
+    """Only the index's growth maps blocks on their own: a verification's image-sized
+    temporaries would each be a fresh mapping, faulted in page by page."""
+    with mapped_while_growing() as done:
+        assert done
+    out = subprocess.run([sys.executable, "-c", TEMPORARIES], cwd=ROOT, capture_output=True,
+                         text=True, timeout=120, check=True)
+    inside, after = map(int, out.stdout.split())
+    assert inside > 200 * 200, inside  # 256 pages a fresh 1 MB mapping
+    assert after < 2_000, after  # the freed block is reused

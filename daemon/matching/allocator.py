@@ -16,20 +16,26 @@ from __future__ import annotations
 import ctypes
 import logging
 import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 
 log = logging.getLogger(__name__)
 
 # Lists at 10^5 images: ~80 KB of codes and ~20 KB of ids on average, so both mapped (16k
 # mappings, well under Linux's 65,530 a process). 32 KB measured 866 MB, 64 KB 911 MB.
 MMAP_THRESHOLD = 16 * 1024
-_M_MMAP_THRESHOLD = -3  # from glibc's <malloc.h>
+# Outside the index's growth, blocks under this size come from the heap again: with 16 KB
+# every image-sized temporary of a verification (a 640 px frame is 1.2 MB) was a new
+# mapping, zero-filled page by page: 3,400 page faults and 15 ms of system time per
+# verified candidate (of ~55 ms). glibc's own sliding threshold stops here on 64-bit
+# (its maximum), and like it the heap keeps that much free at its top instead of giving
+# it back after each verification, only to fault it in again.
+HEAP_THRESHOLD = 32 * 1024 * 1024
+_M_TRIM_THRESHOLD, _M_MMAP_THRESHOLD = -1, -3  # from glibc's <malloc.h>
 
 
-def map_large_blocks(threshold: int = MMAP_THRESHOLD) -> bool:
-    """Fix the C allocator's mmap threshold at `threshold` bytes (process-wide, idempotent).
-
-    False where the C library is not glibc or refuses: the index then works as before,
-    with the heap's overhead on its lists."""
+def _mallopt(param: int, value: int) -> bool:
+    """glibc's mallopt; False where the C library is not glibc or refuses the value."""
     if not sys.platform.startswith("linux"):
         return False
     try:
@@ -37,7 +43,30 @@ def map_large_blocks(threshold: int = MMAP_THRESHOLD) -> bool:
     except (OSError, AttributeError):
         return False
     mallopt.argtypes, mallopt.restype = (ctypes.c_int, ctypes.c_int), ctypes.c_int
-    done = bool(mallopt(_M_MMAP_THRESHOLD, threshold))
+    return bool(mallopt(param, value))
+
+
+def map_large_blocks(threshold: int = MMAP_THRESHOLD) -> bool:
+    """Fix the C allocator's mmap threshold at `threshold` bytes (process-wide, idempotent).
+
+    False where the C library is not glibc or refuses: the index then works as before,
+    with the heap's overhead on its lists."""
+    done = _mallopt(_M_MMAP_THRESHOLD, threshold)
     if not done:
         log.info("the C library kept its mmap threshold; the index's lists stay on the heap")
     return done
+
+
+@contextmanager
+def mapped_while_growing(threshold: int = MMAP_THRESHOLD) -> Iterator[bool]:
+    """Blocks over `threshold` mapped on their own while the body grows the index's lists
+    (or reads them back), HEAP_THRESHOLD after it. Process-wide: the caller holds the
+    index's lock, and another thread allocating meanwhile is only slower. Yields whether
+    the C library took the setting."""
+    done = map_large_blocks(threshold)
+    try:
+        yield done
+    finally:
+        if done:
+            _mallopt(_M_MMAP_THRESHOLD, HEAP_THRESHOLD)
+            _mallopt(_M_TRIM_THRESHOLD, HEAP_THRESHOLD)

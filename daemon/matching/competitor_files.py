@@ -52,3 +52,19 @@ def read_records(path: Path, dtype: np.dtype) -> np.ndarray:
     if n <= 0:
         return np.zeros(0, dtype)
     return np.memmap(path, dtype=dtype, mode="r", offset=HEADER, shape=(n,))
+
+
+def append_image(directory: Path, record: np.dtype, pending: np.dtype, seq: int,
+                 image_id: int, phash: int, desc: np.ndarray, pts: np.ndarray) -> None:
+    """Append one added image: its descriptors to pending.bin (as record number `seq`),
+    then its record to records.bin."""
+    rec = np.zeros(1, record)
+    rec["id"], rec["phash"], rec["n"] = image_id, phash, len(desc)
+    rec["pts"][0][: len(pts)] = pts
+    pend = np.zeros(1, pending)
+    pend["seq"], pend["id"], pend["n"] = seq, image_id, len(desc)
+    pend["desc"][0][: len(desc)] = desc
+    # descriptors first: a crash in between leaves an unused pending row
+    for name, data in (("pending.bin", pend), ("records.bin", rec)):
+        with open(directory / name, "ab") as f:
+            f.write(data.tobytes())

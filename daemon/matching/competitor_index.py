@@ -29,9 +29,10 @@ import faiss
 import numpy as np
 
 from daemon.files import atomic_write
-from daemon.matching.allocator import map_large_blocks
+from daemon.matching.allocator import mapped_while_growing
 from daemon.matching.compare import ANALYSIS_VERSION, HASH_PHASH_MAX, Analysis
 from daemon.matching.competitor_files import (
+    append_image,
     header,
     pending_dtype,
     read_head,
@@ -69,14 +70,11 @@ QUERY_DESCRIPTORS = 1000
 # every copy 700 did (8,192 lists; 700 every one 1,000 did with 2,048), 12% less search.
 MIRROR_QUERY_DESCRIPTORS = 500
 # A vote: one of the image's descriptors is among a query descriptor's VOTE_NEIGHBOURS
-# nearest, within VOTE_DISTANCE bits (an image counted once per query descriptor). Not the
-# nearest only: one photo copied by many stores must get all its copies voted. Not all
-# within reach (a range count, weighted by how many images a descriptor reaches or not):
-# plain backdrops are near hundreds of images and out-voted cropped copies (MATCHING.md).
-# 32, not 16: at 7x10^4 real images 82% of a query's descriptors have 16 stored ones
-# within 36 bits (a photo's other copies, same-shoot images), which crowded the weaker
-# copies out: tier C 3.06 points under pairwise with 16, 1.39 with 32 or 64; the search
-# costs 196 / 214 / 259 ms (MATCHING.md).
+# nearest within VOTE_DISTANCE bits (an image counted once per query descriptor): a photo
+# copied by many stores gets all its copies voted; a range count let plain backdrops, near
+# hundreds of images, out-vote cropped copies. 32, not 16: at 7x10^4 real images the 16
+# nearest were crowded by a photo's other copies and same-shoot images (tier C 3.06 points
+# under pairwise; 1.39 with 32 or 64; search 196 / 214 / 259 ms; MATCHING.md).
 VOTE_NEIGHBOURS = 32
 VOTE_DISTANCE = 36
 # Exact search until TRAIN_FROM descriptors, then an inverted file of NLIST lists, NPROBE
@@ -149,7 +147,10 @@ class CompetitorIndex:
         if self._loaded:
             return
         self._loaded = True
-        map_large_blocks()  # the lists' doubling would otherwise be resident (allocator.py)
+        with mapped_while_growing():  # else the lists' doubling is resident (allocator.py)
+            self._read()
+
+    def _read(self) -> None:
         self._flat = faiss.IndexBinaryIDMap(faiss.IndexBinaryFlat(256))
         if self.directory is None:
             return
@@ -276,7 +277,7 @@ class CompetitorIndex:
         as it is meanwhile), then re-file every descriptor into it."""
         try:
             ivf = new_ivf(sample, NLIST, TRAIN_ITERATIONS, NPROBE)
-            with self._lock:
+            with self._lock, mapped_while_growing():
                 codes, ids = (flat_contents(self._flat) if self._ivf is None
                               else ivf_contents(self._ivf))
                 ivf.add_with_ids(codes, ids)
@@ -296,29 +297,28 @@ class CompetitorIndex:
             raise ValueError(f"{len(desc)} descriptors but {len(pts)} positions")
         with self._lock:
             self._load()
-            if self.directory is not None:
-                rec = np.zeros(1, self._record)
-                rec["id"], rec["phash"], rec["n"] = image_id, phash, len(desc)
-                rec["pts"][0][: len(pts)] = pts
-                pend = np.zeros(1, self._pending)
-                pend["seq"], pend["id"], pend["n"] = self._records, image_id, len(desc)
-                pend["desc"][0][: len(desc)] = desc
-                # descriptors first: a crash in between leaves an unused pending row
-                for name, data in (("pending.bin", pend), ("records.bin", rec)):
-                    with open(self._path(name), "ab") as f:
-                        f.write(data.tobytes())
-            self._records += 1
-            replace = image_id in self._count
-            self.analyses.drop(image_id)
-            self._phash.add([image_id], np.array([phash], np.uint64))
-            self._count[image_id], self._points[image_id] = len(desc), pts
-            self._faiss_add(image_id, desc, replace)
-            sample = self._due_for_training()
-            if (self._ivf is not None and self._records - self._snapshot_records
-                    >= max(SNAPSHOT_MIN, SNAPSHOT_SHARE * self._records)):
-                self._save_snapshot()
+            sample = self._add(image_id, phash, desc, pts)
         if sample is not None:
             self._train(sample)
+
+    def _add(self, image_id: int, phash: int, desc: np.ndarray,
+             pts: np.ndarray) -> np.ndarray | None:
+        """add() under the lock; the training sample when the inverted file is due."""
+        if self.directory is not None:
+            append_image(self.directory, self._record, self._pending, self._records,
+                         image_id, phash, desc, pts)
+        self._records += 1
+        replace = image_id in self._count
+        self.analyses.drop(image_id)
+        self._phash.add([image_id], np.array([phash], np.uint64))
+        self._count[image_id], self._points[image_id] = len(desc), pts
+        with mapped_while_growing():
+            self._faiss_add(image_id, desc, replace)
+        sample = self._due_for_training()
+        if (self._ivf is not None and self._records - self._snapshot_records
+                >= max(SNAPSHOT_MIN, SNAPSHOT_SHARE * self._records)):
+            self._save_snapshot()
+        return sample
 
     def close(self) -> None:
         """Write a snapshot if records were added since the last one."""
