@@ -17,8 +17,12 @@ from daemon.matching import competitor_files
 from daemon.matching.compare import Analysis, analyse, compare
 from daemon.matching.competitor_shortlist import (
     GEO_MIN_INLIERS,
+    STRONG_INLIERS,
+    WEAK_BUDGET,
+    Votes,
     geometric_inliers,
     pack_points,
+    shortlist,
     unpack_points,
 )
 from daemon.matching.competitor_verify import (
@@ -122,6 +126,33 @@ def test_geometry_of_the_votes_separates_a_copy_from_chance() -> None:
     assert geometric_inliers(rng.uniform(0, 640, (60, 2)), packed, slots) < GEO_MIN_INLIERS
     # one stored corner voted for by many query corners (a repeated texture) counts once
     assert geometric_inliers(query[:30], packed[np.zeros(30, int)], np.zeros(30, int)) <= 1
+
+
+def test_every_strong_candidate_and_only_the_best_weak_ones_are_verified() -> None:
+    """A photo drawing many chance agreements (6-11 keypoints) verifies WEAK_BUDGET of
+    them, best first, and never drops one that agrees strongly."""
+    rng = np.random.default_rng(5)
+    query = rng.uniform(20, 620, (400, 2)).astype(np.float32)
+    agreeing = {1: 30, 2: STRONG_INLIERS, **{10 + k: 6 + k % 5 for k in range(20)}}
+    q, img, slot, points = [], [], [], {}
+    for image_id, n in agreeing.items():
+        pick = rng.choice(len(query), 40, replace=False)
+        stored = rng.uniform(0, 640, (40, 2)).astype(np.float32)
+        stored[:n] = query[pick[:n]] * 0.8 + 30  # n votes agree on one similarity
+        q += pick.tolist()
+        img += [image_id] * 40
+        slot += list(range(40))
+        points[image_id] = pack_points(stored)
+    votes = Votes(np.array(q), np.array(img), np.array(slot))
+    got = shortlist(set(), [(votes, query, False)], points)
+    ids = [c.image_id for c in got]
+    assert ids[:2] == [1, 2]
+    weak = got[2:]
+    assert len(weak) == WEAK_BUDGET
+    assert all(c.inliers < STRONG_INLIERS for c in weak)
+    # the best of the weak ones: none left out agrees more than one taken
+    left = [n for i, n in agreeing.items() if n < STRONG_INLIERS and i not in ids]
+    assert min(c.inliers for c in weak) >= max(left) - 1  # RANSAC may find one more or less
 
 
 def test_an_unrelated_photo_leaves_few_candidates_to_verify(world, photos_dir) -> None:
