@@ -43,15 +43,22 @@ from daemon.matching.fingerprint import Fingerprint, fingerprint_image
 from daemon.matching.imageio import ImageError, load_image
 
 
+def _stored(row: Mapping[str, Any]) -> Fingerprint | None:
+    """The row's stored fingerprint (of the full image), None when it has none of this
+    version."""
+    if not row.get("data"):
+        return None
+    try:
+        return Fingerprint.from_bytes(row["data"])
+    except ValueError:
+        return None  # another version
+
+
 def stored_fingerprint(row: Mapping[str, Any], im: Image.Image) -> Fingerprint:
     """The row's stored fingerprint (of the full image) when it is of this version, else
     one computed from the thumbnail `im`."""
-    if row.get("data"):
-        try:
-            return Fingerprint.from_bytes(row["data"])
-        except ValueError:
-            pass  # another version: recomputed below
-    return fingerprint_image(im)
+    fp = _stored(row)
+    return fp if fp is not None else fingerprint_image(im)
 
 
 def thumbnail_analysis(row: Mapping[str, Any], mirror: bool = True) -> Analysis:
@@ -164,10 +171,7 @@ def index_entry(row: Mapping[str, Any]) -> tuple[int, np.ndarray, np.ndarray]:
 def _hash_exact(original: Analysis, row: Mapping[str, Any]) -> bool:
     """Close enough for compare()'s hash layer to call it a copy (pHash and PDQ), from the
     row's stored fingerprint; True when there is none of this version (compare() tells)."""
-    try:
-        fp = Fingerprint.from_bytes(row["data"]) if row.get("data") else None
-    except ValueError:
-        fp = None
+    fp = _stored(row)
     if fp is None:
         return True
     d = hash_distances(original.fingerprint, fp)
