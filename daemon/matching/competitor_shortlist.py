@@ -43,7 +43,7 @@ MAX_CANDIDATES = 64
 # Of those, every image with STRONG_INLIERS or more agreeing keypoints is verified, and
 # only the WEAK_BUDGET best of the others. A busy photo draws dozens of images whose votes
 # agree by chance on 6-11 keypoints (p95 of an unrelated query at 7x10^4: 28 verified,
-# ~55 ms each); a copy this weak among the votes is rare (5% of 2,128 copies) and is
+# 40-55 ms each); a copy this weak among the votes is rare (5% of 2,128 copies) and is
 # nearly always among the few best of them: on bench/competitor_index.py (80 originals,
 # 1,000 unrelated photos) 12 and 8 cost one tier C copy of 354, ranked 28th of 54 weak
 # candidates, and took the p95 to 10 verified (MATCHING.md, "A budget for weak votes").
