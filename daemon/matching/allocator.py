@@ -18,6 +18,8 @@ import logging
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
+from functools import cache
+from typing import Any
 
 log = logging.getLogger(__name__)
 
@@ -34,16 +36,24 @@ HEAP_THRESHOLD = 32 * 1024 * 1024
 _M_TRIM_THRESHOLD, _M_MMAP_THRESHOLD = -1, -3  # from glibc's <malloc.h>
 
 
-def _mallopt(param: int, value: int) -> bool:
-    """glibc's mallopt; False where the C library is not glibc or refuses the value."""
+@cache
+def _mallopt_function() -> Any:
+    """glibc's mallopt, looked up once (every index add sets the threshold twice); None
+    where the C library is not glibc."""
     if not sys.platform.startswith("linux"):
-        return False
+        return None
     try:
         mallopt = ctypes.CDLL(None).mallopt  # the C library the process already uses
     except (OSError, AttributeError):
-        return False
+        return None
     mallopt.argtypes, mallopt.restype = (ctypes.c_int, ctypes.c_int), ctypes.c_int
-    return bool(mallopt(param, value))
+    return mallopt
+
+
+def _mallopt(param: int, value: int) -> bool:
+    """glibc's mallopt; False where the C library is not glibc or refuses the value."""
+    mallopt = _mallopt_function()
+    return mallopt is not None and bool(mallopt(param, value))
 
 
 def map_large_blocks(threshold: int = MMAP_THRESHOLD) -> bool:
