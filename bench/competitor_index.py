@@ -187,6 +187,8 @@ def run(size: int, originals: int, unrelated: int, workdir: Path, workers: int =
 
     res = {"size": size, **figures, **measure(index, thumbs, plan, copies, origs, qa,
                                               unrelated)}
+    index.close()
+    res["restart"] = restart_figures(workdir / "index", size)
     if pad_to > size:
         log(f"competitor index: padding to {pad_to:,} images")
         t = time.perf_counter()
@@ -199,22 +201,48 @@ def run(size: int, originals: int, unrelated: int, workdir: Path, workers: int =
                          **measure(index, thumbs, plan, copies, origs, qa, unrelated)}
         index.close()
         res["padded"]["disk"] = sum(p.stat().st_size for p in (workdir / "index").iterdir())
-        res["padded"]["restart"] = restart_figures(workdir / "index")
+        res["padded"]["restart"] = restart_figures(workdir / "index", size)
     return res
 
 
-def restart_figures(directory: Path) -> dict:
+def restart_figures(directory: Path, size: int, adds: int = 1000) -> dict:
     """Load time and resident memory of the saved index in a new process (a daemon
-    restart): the growing process's figure includes what the allocator kept."""
-    code = ("import time\n"
+    restart), then after it added `adds` more images as a daemon does, one at a time (on
+    a copy): the growing process's figure includes what the allocator kept."""
+    code = ("import shutil, sys, tempfile, time\n"
+            "from pathlib import Path\n"
             "from daemon.matching.competitor_index import CompetitorIndex\n"
-            "from bench.competitor_index import _rss as rss\n"
-            "base = rss(); t = time.perf_counter()\n"
-            f"index = CompetitorIndex({str(directory)!r}); n = len(index)\n"
-            "print(n, time.perf_counter() - t, rss() - base)\n")
+            "from bench.competitor_index import _rss as rss, perturbed_images\n"
+            f"with tempfile.TemporaryDirectory(dir={str(directory.parent)!r}) as tmp:\n"
+            "    copy = Path(tmp) / 'index'\n"
+            f"    shutil.copytree({str(directory)!r}, copy)\n"
+            "    base = rss(); t = time.perf_counter()\n"
+            "    index = CompetitorIndex(copy); n = len(index)\n"
+            "    load_s, loaded = time.perf_counter() - t, rss() - base\n"
+            f"    for k, (desc, pts) in enumerate(perturbed_images({size}, {adds})):\n"
+            "        index.add(10_000_000 + k, k, desc, pts)\n"
+            "    print(n, load_s, loaded, rss() - base)\n")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
                          check=True, cwd=Path(__file__).resolve().parents[1]).stdout.split()
-    return {"images": int(out[0]), "load_s": float(out[1]), "rss": int(out[2])}
+    return {"images": int(out[0]), "load_s": float(out[1]), "rss": int(out[2]),
+            "adds": adds, "rss_after_adds": int(out[3])}
+
+
+def perturbed_images(size: int, count: int | None = None, seed: int = 1):
+    """(descriptors, positions) of the first `size` images' index entries over and over,
+    each descriptor with ~40 of its 256 bits flipped: images the set does not hold (the
+    same list sizes) ~40+ bits from their source, beyond VOTE_DISTANCE."""
+    rng = np.random.default_rng(seed)
+    made = 0
+    while count is None or made < count:
+        for idesc in index_chunks(size):
+            for desc, pts in idesc.values():
+                if count is not None and made >= count:
+                    return
+                d = np.frombuffer(desc, np.uint8).reshape(-1, 32)
+                flip = np.packbits(rng.random((len(d), 256)) < 40 / 256, axis=1)
+                yield d ^ flip, np.frombuffer(pts, "<f4").reshape(-1, 2)
+                made += 1
 
 
 def pad_index(index: CompetitorIndex, size: int, target: int) -> None:
@@ -226,20 +254,11 @@ def pad_index(index: CompetitorIndex, size: int, target: int) -> None:
     they take no votes from the source's copies: query time and memory at `target`,
     while the recall measured is still that of the real copies among more images.
     They have no thumbnail; one reaching verification would be skipped (none did)."""
-    rng = np.random.default_rng(1)
-    next_id = 10_000_000
-    while len(index) < target:
-        for idesc in index_chunks(size):
-            for desc, pts in idesc.values():
-                if len(index) >= target:
-                    return
-                d = np.frombuffer(desc, np.uint8).reshape(-1, 32)
-                flip = np.packbits(rng.random((len(d), 256)) < 40 / 256, axis=1)
-                index.add(next_id, int(rng.integers(0, 2**63)), d ^ flip,
-                          np.frombuffer(pts, "<f4").reshape(-1, 2))
-                next_id += 1
-                if len(index) % 10_000 == 0:
-                    log(f"  padded to {len(index):,} images")
+    rng = np.random.default_rng(2)  # the pHashes
+    for k, (desc, pts) in enumerate(perturbed_images(size, target - len(index))):
+        index.add(10_000_000 + k, int(rng.integers(0, 2**63)), desc, pts)
+        if len(index) % 10_000 == 0:
+            log(f"  padded to {len(index):,} images")
 
 
 def measure(index: CompetitorIndex, thumbs: Thumbs, plan, copies: dict, origs: list[str],
@@ -316,6 +335,7 @@ def report(res: dict) -> None:
           f"{res['memory_bytes'] / 2**20:.0f} MB")
     print(f"Disk: {res['disk'] / 2**20:.1f} MB ({res['disk'] / n / 1024:.2f} KB an image; "
           "the thumbnail the store already keeps comes on top)")
+    report_restart(res["restart"])
     report_queries(res)
     if "padded" in res:
         p = res["padded"]
@@ -325,11 +345,15 @@ def report(res: dict) -> None:
               f"({p['rss'] / p['size'] / 1024:.2f} KB an image); memory_bytes() "
               f"{p['memory_bytes'] / 2**20:.0f} MB")
         print(f"Disk: {p['disk'] / 2**20:.0f} MB ({p['disk'] / p['size'] / 1024:.2f} KB an image)")
-        r = p["restart"]
-        print(f"After a restart (a new process loading the saved index): {r['images']:,} images "
-              f"in {r['load_s']:.1f} s, resident {r['rss'] / 2**20:.0f} MB "
-              f"({r['rss'] / r['images'] / 1024:.2f} KB an image)")
+        report_restart(p["restart"])
         report_queries(p)
+
+
+def report_restart(r: dict) -> None:
+    print(f"After a restart (a new process loading the saved index): {r['images']:,} images "
+          f"in {r['load_s']:.1f} s, resident {r['rss'] / 2**20:.0f} MB "
+          f"({r['rss'] / r['images'] / 1024:.2f} KB an image); after adding {r['adds']:,} "
+          f"more one at a time, as the daemon does: {r['rss_after_adds'] / 2**20:.0f} MB")
 
 
 def report_queries(res: dict) -> None:

@@ -18,7 +18,7 @@ ROOT = Path(__file__).resolve().parents[1]
 GROW = textwrap.dedent("""
     import os, sys
     import faiss, numpy as np
-    from daemon.matching.allocator import map_large_blocks, mapped_while_growing
+    from daemon.matching.allocator import map_large_blocks
     if sys.argv[1] == "mapped":
         assert map_large_blocks()
     def rss():
@@ -86,3 +86,31 @@ def test_temporaries_come_from_the_heap_again_once_the_lists_have_grown() -> Non
     inside, after = map(int, out.stdout.split())
     assert inside > 200 * 200, inside  # 256 pages a fresh 1 MB mapping
     assert after < 2_000, after  # the freed block is reused
+
+
+# Frees every other of 800 filled 64 KB blocks (holes in the heap, 25 MB), then enters
+# mapped_while_growing(); prints the resident bytes it gave back.
+HOLES = textwrap.dedent("""
+    import os
+    import numpy as np
+    from daemon.matching.allocator import mapped_while_growing
+    def rss():
+        with open("/proc/self/statm") as f:
+            return int(f.read().split()[1]) * os.sysconf("SC_PAGE_SIZE")
+    with mapped_while_growing():
+        pass  # the heap threshold from here on, as between two adds
+    blocks = [np.ones(64 * 1024, np.uint8) for _ in range(800)]
+    del blocks[::2]
+    before = rss()
+    with mapped_while_growing():
+        given_back = before - rss()
+    print(given_back)
+""")
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="glibc's malloc_trim")
+def test_growing_gives_the_heaps_free_pages_back_first() -> None:
+    """A list that doubles into a freed heap block would make all its pages resident."""
+    out = subprocess.run([sys.executable, "-c", HOLES], cwd=ROOT, capture_output=True,
+                         text=True, timeout=120, check=True)
+    assert int(out.stdout.split()[-1]) > 20 * 2**20, out.stdout

@@ -67,6 +67,29 @@ def map_large_blocks(threshold: int = MMAP_THRESHOLD) -> bool:
     return done
 
 
+@cache
+def _malloc_trim_function() -> Any:
+    """glibc's malloc_trim, looked up once; None where the C library is not glibc."""
+    if not sys.platform.startswith("linux"):
+        return None
+    try:
+        trim = ctypes.CDLL(None).malloc_trim
+    except (OSError, AttributeError):
+        return None
+    trim.argtypes, trim.restype = (ctypes.c_size_t,), ctypes.c_int
+    return trim
+
+
+def release_free_pages() -> bool:
+    """Give the heap's free pages back to the system (glibc's malloc_trim(0)); False where
+    the C library is not glibc."""
+    trim = _malloc_trim_function()
+    if trim is None:
+        return False
+    trim(0)  # 1 when it gave pages back, 0 when there were none: both are fine
+    return True
+
+
 @contextmanager
 def mapped_while_growing(threshold: int = MMAP_THRESHOLD) -> Iterator[bool]:
     """Blocks over `threshold` mapped on their own while the body grows the index's lists
@@ -74,6 +97,12 @@ def mapped_while_growing(threshold: int = MMAP_THRESHOLD) -> Iterator[bool]:
     index's lock, and another thread allocating meanwhile is only slower. Yields whether
     the C library took the setting."""
     done = map_large_blocks(threshold)
+    # glibc maps a block only when no free chunk of the heap fits it: a list that doubles
+    # takes a freed block (a verification's temporary, another list's old block) whose
+    # pages are all resident, its unused half too. Freed pages given back first, only
+    # what the list writes is resident again. A daemon restarted on 10^5 images then
+    # adding 1,000: +154 MB resident without, +88 MB with; ~1.6 ms an add (MATCHING.md).
+    release_free_pages()
     try:
         yield done
     finally:
