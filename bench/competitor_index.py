@@ -23,11 +23,8 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import pickle
 import statistics
-import subprocess
-import sys
 import tempfile
 import time
 from collections import defaultdict
@@ -35,6 +32,7 @@ from pathlib import Path
 
 import numpy as np
 
+from bench.competitor_growth import pad_index, restart_figures, rss
 from bench.competitor_set import (
     CACHE_DIR,
     EDITS_AD,
@@ -57,11 +55,6 @@ from daemon.matching.fingerprint import compute_fingerprint, fingerprint_image, 
 from daemon.matching.imageio import load_image
 
 TIER = {e.name: e.tier for e in EDITS_AD}
-
-
-def _rss() -> int:
-    with open("/proc/self/statm") as f:
-        return int(f.read().split()[1]) * os.sysconf("SC_PAGE_SIZE")
 
 
 def _query_analyses(paths: list[str], cache: Path) -> dict[str, Analysis]:
@@ -134,7 +127,7 @@ def build_index(size: int, directory: Path, thumbs: Thumbs,
     Each image is indexed with the descriptors the daemon indexes it with (made from its
     thumbnail: cached by bench.competitor_set.index_chunks, timed apart in run())."""
     index = CompetitorIndex(directory)
-    base, t_index = _rss(), 0.0
+    base, t_index = rss(), 0.0
     for chunk, idesc in zip(load_chunks(size), index_chunks(size, workers=workers), strict=True):
         for image_id, phash, blob, _desc, thumb, sha in chunk:
             thumbs.put(image_id, thumb, blob, sha)
@@ -148,7 +141,7 @@ def build_index(size: int, directory: Path, thumbs: Thumbs,
     index.close()
     t_index += time.perf_counter() - t
     disk = sum(p.stat().st_size for p in directory.iterdir())
-    return index, {"build_s": t_index, "rss": _rss() - base, "disk": disk,
+    return index, {"build_s": t_index, "rss": rss() - base, "disk": disk,
                    "memory_bytes": index.memory_bytes()}
 
 
@@ -192,73 +185,17 @@ def run(size: int, originals: int, unrelated: int, workdir: Path, workers: int =
     if pad_to > size:
         log(f"competitor index: padding to {pad_to:,} images")
         t = time.perf_counter()
-        base = _rss()
+        base = rss()
         pad_index(index, size, pad_to)
         index.analyses = AnalysisCache()  # the queries again: none verified from memory
         res["padded"] = {"size": pad_to, "pad_s": time.perf_counter() - t,
-                         "rss": res["rss"] + _rss() - base,
+                         "rss": res["rss"] + rss() - base,
                          "memory_bytes": index.memory_bytes(),
                          **measure(index, thumbs, plan, copies, origs, qa, unrelated)}
         index.close()
         res["padded"]["disk"] = sum(p.stat().st_size for p in (workdir / "index").iterdir())
         res["padded"]["restart"] = restart_figures(workdir / "index", size)
     return res
-
-
-def restart_figures(directory: Path, size: int, adds: int = 1000) -> dict:
-    """Load time and resident memory of the saved index in a new process (a daemon
-    restart), then after it added `adds` more images as a daemon does, one at a time (on
-    a copy): the growing process's figure includes what the allocator kept."""
-    code = ("import shutil, sys, tempfile, time\n"
-            "from pathlib import Path\n"
-            "from daemon.matching.competitor_index import CompetitorIndex\n"
-            "from bench.competitor_index import _rss as rss, perturbed_images\n"
-            f"with tempfile.TemporaryDirectory(dir={str(directory.parent)!r}) as tmp:\n"
-            "    copy = Path(tmp) / 'index'\n"
-            f"    shutil.copytree({str(directory)!r}, copy)\n"
-            "    base = rss(); t = time.perf_counter()\n"
-            "    index = CompetitorIndex(copy); n = len(index)\n"
-            "    load_s, loaded = time.perf_counter() - t, rss() - base\n"
-            f"    for k, (desc, pts) in enumerate(perturbed_images({size}, {adds})):\n"
-            "        index.add(10_000_000 + k, k, desc, pts)\n"
-            "    print(n, load_s, loaded, rss() - base)\n")
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
-                         check=True, cwd=Path(__file__).resolve().parents[1]).stdout.split()
-    return {"images": int(out[0]), "load_s": float(out[1]), "rss": int(out[2]),
-            "adds": adds, "rss_after_adds": int(out[3])}
-
-
-def perturbed_images(size: int, count: int | None = None, seed: int = 1):
-    """(descriptors, positions) of the first `size` images' index entries over and over,
-    each descriptor with ~40 of its 256 bits flipped: images the set does not hold (the
-    same list sizes) ~40+ bits from their source, beyond VOTE_DISTANCE."""
-    rng = np.random.default_rng(seed)
-    made = 0
-    while count is None or made < count:
-        for idesc in index_chunks(size):
-            for desc, pts in idesc.values():
-                if count is not None and made >= count:
-                    return
-                d = np.frombuffer(desc, np.uint8).reshape(-1, 32)
-                flip = np.packbits(rng.random((len(d), 256)) < 40 / 256, axis=1)
-                yield d ^ flip, np.frombuffer(pts, "<f4").reshape(-1, 2)
-                made += 1
-
-
-def pad_index(index: CompetitorIndex, size: int, target: int) -> None:
-    """Add images up to `target`: each the indexed descriptors of one of the `size` real
-    images with every bit flipped at chance 40/256, a random pHash, the same positions.
-
-    They load the inverted lists as real images would (same descriptor distribution, so
-    the same list sizes) but sit ~40+ bits from their source, beyond VOTE_DISTANCE, so
-    they take no votes from the source's copies: query time and memory at `target`,
-    while the recall measured is still that of the real copies among more images.
-    They have no thumbnail; one reaching verification would be skipped (none did)."""
-    rng = np.random.default_rng(2)  # the pHashes
-    for k, (desc, pts) in enumerate(perturbed_images(size, target - len(index))):
-        index.add(10_000_000 + k, int(rng.integers(0, 2**63)), desc, pts)
-        if len(index) % 10_000 == 0:
-            log(f"  padded to {len(index):,} images")
 
 
 def measure(index: CompetitorIndex, thumbs: Thumbs, plan, copies: dict, origs: list[str],
