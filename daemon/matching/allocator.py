@@ -37,22 +37,22 @@ _M_TRIM_THRESHOLD, _M_MMAP_THRESHOLD = -1, -3  # from glibc's <malloc.h>
 
 
 @cache
-def _mallopt_function() -> Any:
-    """glibc's mallopt, looked up once (every index add sets the threshold twice); None
-    where the C library is not glibc."""
+def _glibc(name: str, *argtypes: Any) -> Any:
+    """A glibc function returning int, looked up once (every index add calls mallopt
+    twice and malloc_trim once); None where the C library is not glibc."""
     if not sys.platform.startswith("linux"):
         return None
     try:
-        mallopt = ctypes.CDLL(None).mallopt  # the C library the process already uses
+        function = getattr(ctypes.CDLL(None), name)  # the C library the process uses
     except (OSError, AttributeError):
         return None
-    mallopt.argtypes, mallopt.restype = (ctypes.c_int, ctypes.c_int), ctypes.c_int
-    return mallopt
+    function.argtypes, function.restype = argtypes, ctypes.c_int
+    return function
 
 
 def _mallopt(param: int, value: int) -> bool:
     """glibc's mallopt; False where the C library is not glibc or refuses the value."""
-    mallopt = _mallopt_function()
+    mallopt = _glibc("mallopt", ctypes.c_int, ctypes.c_int)
     return mallopt is not None and bool(mallopt(param, value))
 
 
@@ -67,23 +67,10 @@ def map_large_blocks(threshold: int = MMAP_THRESHOLD) -> bool:
     return done
 
 
-@cache
-def _malloc_trim_function() -> Any:
-    """glibc's malloc_trim, looked up once; None where the C library is not glibc."""
-    if not sys.platform.startswith("linux"):
-        return None
-    try:
-        trim = ctypes.CDLL(None).malloc_trim
-    except (OSError, AttributeError):
-        return None
-    trim.argtypes, trim.restype = (ctypes.c_size_t,), ctypes.c_int
-    return trim
-
-
 def release_free_pages() -> bool:
     """Give the heap's free pages back to the system (glibc's malloc_trim(0)); False where
     the C library is not glibc."""
-    trim = _malloc_trim_function()
+    trim = _glibc("malloc_trim", ctypes.c_size_t)
     if trim is None:
         return False
     trim(0)  # 1 when it gave pages back, 0 when there were none: both are fine
