@@ -127,8 +127,10 @@ def test_sdist_carries_what_the_wheel_needs(dist, tmp_path) -> None:
                    *(p for p in PACKAGE_DATA if p != "daemon/web/openapi.yaml")):
         assert needed in names, f"{needed} missing from {sdist.name}"
     bin_dir = _fresh_venv(tmp_path / "venv")
-    done = _run([str(bin_dir / "python"), "-m", "pip", "install", "--quiet",
-                 "--no-build-isolation", str(sdist)])
+    # as a user installs an sdist: pip builds it in an isolated environment from
+    # pyproject.toml's build requirements, so those must be complete (a machine whose Python
+    # lacks `wheel` failed here with --no-build-isolation)
+    done = _run([str(bin_dir / "python"), "-m", "pip", "install", "--quiet", str(sdist)])
     assert done.returncode == 0, done.stdout + done.stderr[-3000:]
     env = {k: v for k, v in os.environ.items() if k not in ("PYTHONPATH", "PICGUARD_DATA_DIR")}
     version = _run([str(bin_dir / "picguard"), "--version"], cwd=tmp_path, env=env)
