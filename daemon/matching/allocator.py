@@ -88,7 +88,7 @@ def mapped_while_growing(threshold: int = MMAP_THRESHOLD) -> Iterator[bool]:
     # takes a freed block (a verification's temporary, another list's old block) whose
     # pages are all resident, its unused half too. Freed pages given back first, only
     # what the list writes is resident again. A daemon restarted on 10^5 images then
-    # adding 1,000: +154 MB resident without, +88 MB with; ~1.6 ms an add (MATCHING.md).
+    # adding 5,000: +191 MB resident without, +119 MB with; 1.2-1.6 ms an add (MATCHING.md).
     release_free_pages()
     try:
         yield done
